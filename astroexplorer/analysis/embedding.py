@@ -1,0 +1,68 @@
+"""Embedding methods: PCA on pixels here, learned ones registered lazily from ``ml``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.catalogue import Catalogue, Embedding
+from ..core.errors import UserError
+from ..core.images import ImageSource
+from ..jobs.base import Job, Progress
+from ..registry import MethodEntry, Registry
+from .preprocess import fit_band_scales, normalise_cutouts
+
+__all__ = ["EMBEDDING_METHODS", "pca_pixels_job", "embedding_job"]
+
+EMBEDDING_METHODS = Registry("embedding")
+
+
+def pca_pixels_job(
+    images: ImageSource, dim: int = 32, batch_size: int = 512, seed: int = 0
+) -> Job[Embedding]:
+    """Principal components of arcsinh-normalised pixels: the baseline embedding.
+
+    Returns an Embedding of shape (N, min(dim, N, C*H*W)) float32 holding the
+    projections on the leading components (largest variance first).
+    """
+    from sklearn.decomposition import PCA
+
+    n = len(images)
+    if n < 2:
+        raise UserError("PCA needs at least two cutouts")
+    scales = fit_band_scales(images, seed=seed)
+    flat = np.empty((n, int(np.prod(images.shape))), dtype=np.float32)
+    total = n // batch_size + 2
+    for step, (rows, cut) in enumerate(images.iter_batches(batch_size)):
+        flat[rows] = normalise_cutouts(cut, scales).reshape(len(rows), -1)
+        yield Progress(step + 1, total, f"reading cutouts {rows[-1] + 1}/{n}")
+    k = int(min(dim, n, flat.shape[1]))
+    pca = PCA(n_components=k, svd_solver="randomized", random_state=seed)
+    vectors = pca.fit_transform(flat)
+    yield Progress(total, total, "PCA done")
+    return Embedding(vectors, "pca", {
+        "dim": k, "seed": seed, "explained_variance_ratio": float(pca.explained_variance_ratio_.sum()),
+    })
+
+
+EMBEDDING_METHODS.register(MethodEntry(
+    "pca", "PCA on pixels", pca_pixels_job,
+    "principal components of arcsinh-normalised pixels (baseline)",
+))
+EMBEDDING_METHODS.register(MethodEntry(
+    "simclr", "SimCLR (contrastive CNN)", "astroexplorer.ml.simclr:simclr_job",
+    "self-supervised contrastive CNN trained on augmented cutout pairs", needs="torch",
+))
+
+
+def embedding_job(method: str, catalogue: Catalogue, **options) -> Job[Embedding]:
+    """The job computing ``method``'s embedding of a catalogue's cutouts.
+
+    Raises
+    ------
+    UserError
+        If the method is unknown or the catalogue has no cutouts.
+    """
+    entry = EMBEDDING_METHODS[method]
+    if catalogue.images is None:
+        raise UserError(f"the catalogue {catalogue.name} has no cutouts to embed")
+    return entry.load()(catalogue.images, **options)

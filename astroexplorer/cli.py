@@ -1,0 +1,288 @@
+"""The ``astroexplorer`` command: the GUI with no subcommand, and one subcommand per
+step of the loop (demo, info, embed, project, export, screenshots) sharing the
+library's code. User mistakes print one sentence to stderr and exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .core.errors import UserError
+
+__all__ = ["main", "gui_main", "build_parser", "describe_catalogue"]
+
+SUBCOMMANDS = ("demo", "info", "embed", "project", "export", "screenshots", "gui")
+
+
+def _progress_printer(quiet: bool):
+    """A progress callback writing one updating line to stderr."""
+    last = [""]
+
+    def show(progress) -> None:
+        if quiet:
+            return
+        frac = progress.fraction
+        pct = f"{100 * frac:5.1f}% " if frac is not None else ""
+        line = f"\r{pct}{progress.message}"[:120]
+        if line != last[0]:
+            sys.stderr.write(line.ljust(len(last[0])))
+            sys.stderr.flush()
+            last[0] = line
+
+    return show
+
+
+def _run(job, quiet: bool):
+    from .jobs import run_sync
+
+    try:
+        return run_sync(job, _progress_printer(quiet))
+    finally:
+        if not quiet:
+            sys.stderr.write("\n")
+
+
+def _load_array(path: str, what: str) -> np.ndarray:
+    p = Path(path)
+    if not p.exists() and p.with_suffix(".npy").exists():
+        p = p.with_suffix(".npy")
+    if not p.is_file():
+        raise UserError(f"{path}: no such {what} file")
+    try:
+        return np.load(p, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise UserError(f"{p} is not a .npy {what} array: {exc}") from None
+
+
+def _npy_out(path: str) -> Path:
+    p = Path(path)
+    return p if p.suffix == ".npy" else p.with_name(p.name + ".npy")
+
+
+def _save_array(path: str, array: np.ndarray, overwrite: bool) -> Path:
+    from .io.fits_writer import atomic_write_path, check_output_path
+
+    out = check_output_path(_npy_out(path), overwrite)
+    with atomic_write_path(out) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+    return out
+
+
+def cmd_demo(args) -> int:
+    from .demo import build_demo
+
+    paths = build_demo(Path(args.out) if args.out else None, n_survey=args.n_survey,
+                       seed=args.seed, rebuild=args.rebuild)
+    for path in paths.values():
+        print(path)
+    return 0
+
+
+def describe_catalogue(path: Path) -> str:
+    """What the readers detected in ``path``, as printed by ``astroexplorer info``."""
+    from .io import read_catalogue
+
+    cat = read_catalogue(path)
+    table = cat.table
+    lines = [f"file: {path}", f"rows: {len(table)}", f"columns: {len(table.colnames)}"]
+    for name in table.colnames:
+        col = table[name]
+        unit = f" [{col.unit}]" if col.unit is not None else ""
+        shape = f" shape={col.shape[1:]}" if col.ndim > 1 else ""
+        lines.append(f"  {name}: {col.dtype}{unit}{shape}")
+    lines.append(f"id column: {cat.id_column or 'none'}")
+    if cat.images is None:
+        lines.append("cutouts: none")
+    else:
+        c, h, w = cat.images.shape
+        lines.append(f"cutouts: {len(cat.images)} of {c} band(s) ({', '.join(cat.images.bands)}), "
+                     f"{h}x{w} px, from {cat.images.origin}")
+    if cat.lightcurves is None:
+        lines.append("light curves: none")
+    else:
+        lc = cat.lightcurves
+        counts = lc.counts() if hasattr(lc, "counts") else None
+        per = (f", {int(np.count_nonzero(counts))} objects with data, median "
+               f"{int(np.median(counts[counts > 0])) if np.any(counts) else 0} points each"
+               if counts is not None else "")
+        lines.append(f"light curves: {len(lc)} rows, {lc.n_points} points in band(s) "
+                     f"{', '.join(lc.bands)}{per}, from {lc.origin}")
+    return "\n".join(lines)
+
+
+def cmd_info(args) -> int:
+    print(describe_catalogue(Path(args.file)))
+    return 0
+
+
+def cmd_embed(args) -> int:
+    from .analysis import embedding_job
+    from .io import read_catalogue
+
+    cat = read_catalogue(Path(args.file))
+    options: dict = {"seed": args.seed}
+    if args.dim is not None:
+        options["dim"] = args.dim
+    if args.method == "pca":
+        if args.epochs is not None or args.batch_size is not None:
+            raise UserError("--epochs and --batch-size apply to learned methods, not to pca")
+    else:
+        options.update(epochs=args.epochs or DEFAULT_EPOCHS, device=args.device)
+        if args.batch_size:
+            options["batch_size"] = args.batch_size
+    emb = _run(embedding_job(args.method, cat, **options), args.quiet)
+    out = _save_array(args.out, emb.vectors, args.overwrite)
+    print(out)
+    return 0
+
+
+def cmd_project(args) -> int:
+    from .analysis import projection_job
+
+    vectors = _load_array(args.embedding, "embedding")
+    options = {"seed": args.seed}
+    if args.method == "umap":
+        options.update(n_neighbors=args.neighbors, min_dist=args.min_dist)
+    proj = _run(projection_job(args.method, vectors, **options), args.quiet)
+    out = _save_array(args.out, proj.xy, args.overwrite)
+    print(out)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .core.catalogue import Embedding, Projection
+    from .core.expr import parse_rows
+    from .io import export_selection, read_catalogue
+
+    cat = read_catalogue(Path(args.file))
+    rows = parse_rows(args.rows, cat.table)
+    emb = Embedding(_load_array(args.embedding, "embedding"), args.embedding_method) \
+        if args.embedding else None
+    proj = Projection(_load_array(args.projection, "projection"), args.projection_method) \
+        if args.projection else None
+    out = export_selection(cat, rows, Path(args.out), emb, proj,
+                           description=f"rows: {args.rows}", overwrite=args.overwrite)
+    print(f"{out}: {len(rows)} rows")
+    return 0
+
+
+def cmd_screenshots(args) -> int:
+    from .gui.screenshots import save_screenshots
+
+    for path in save_screenshots(Path(args.dir)):
+        print(path)
+    return 0
+
+
+def cmd_gui(args) -> int:
+    from .gui.app import run_app
+
+    return run_app(Path(args.file) if args.file else None)
+
+
+DEFAULT_EPOCHS = 10
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    p = argparse.ArgumentParser(
+        prog="astroexplorer",
+        description="Explore survey catalogues, cutouts and light curves with deep learning. "
+                    "With no command (or a FILE) it opens the window.",
+    )
+    p.add_argument("--version", action="version", version=f"astroexplorer {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("gui", help="open the window (the default)")
+    s.add_argument("file", nargs="?", help="catalogue to open")
+    s.set_defaults(func=cmd_gui)
+
+    s = sub.add_parser("demo", help="build the built-in demo catalogues and print their paths")
+    s.add_argument("--out", help="folder to write them to (default: the user cache folder)")
+    s.add_argument("--n-survey", type=int, default=3000, help="objects in the simulated survey")
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--rebuild", action="store_true", help="rebuild even if cached")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("info", help="print what was detected in a catalogue file")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_info)
+
+    from .analysis.embedding import EMBEDDING_METHODS
+    from .analysis.projection import PROJECTION_METHODS
+
+    s = sub.add_parser("embed", help="compute an embedding of a catalogue's cutouts")
+    s.add_argument("file")
+    s.add_argument("--method", choices=EMBEDDING_METHODS.names(), default="pca")
+    s.add_argument("--out", required=True, help="output .npy: (N, D) float32, one row per object")
+    s.add_argument("--epochs", type=int, help=f"training epochs (default {DEFAULT_EPOCHS})")
+    s.add_argument("--batch-size", type=int)
+    s.add_argument("--dim", type=int, help="embedding dimension")
+    s.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu")
+    _common(s)
+    s.set_defaults(func=cmd_embed)
+
+    s = sub.add_parser("project", help="map an embedding to 2-D")
+    s.add_argument("embedding", help=".npy (N, D) embedding")
+    s.add_argument("--method", choices=PROJECTION_METHODS.names(), default="umap")
+    s.add_argument("--out", required=True, help="output .npy: (N, 2) float32")
+    s.add_argument("--neighbors", type=int, default=15, help="UMAP n_neighbors")
+    s.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist")
+    _common(s)
+    s.set_defaults(func=cmd_project)
+
+    s = sub.add_parser("export", help="export selected rows and their data to FITS")
+    s.add_argument("file")
+    s.add_argument("--rows", required=True,
+                   help='"all", indices like "0,5,10-20", or an expression like '
+                        '\'mag_r < 20 & morphology == "spiral"\'')
+    s.add_argument("--embedding", help=".npy (N, D) embedding to include")
+    s.add_argument("--embedding-method", default="embedding", help="name recorded for it")
+    s.add_argument("--projection", help=".npy (N, 2) projection to include")
+    s.add_argument("--projection-method", default="projection", help="name recorded for it")
+    s.add_argument("--out", required=True, help="output FITS file")
+    s.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("screenshots", help="save PNGs of the window and each view on the demo")
+    s.add_argument("dir")
+    s.set_defaults(func=cmd_screenshots)
+    return p
+
+
+def _common(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def gui_main() -> int:
+    """Entry point of the ``astroexplorer-gui`` launcher (no console needed)."""
+    return main(["gui", *sys.argv[1:2]])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``astroexplorer`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `astroexplorer` and `astroexplorer FILE` open the window.
+    if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
+        argv = ["gui", *argv]
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"astroexplorer: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("astroexplorer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Light curves attached to catalogue rows, read from a long-format table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.table import Table
+
+__all__ = ["LightCurve", "LightCurveSource", "TableLightCurveSource"]
+
+
+@dataclass(frozen=True)
+class LightCurve:
+    """One object's multi-band time series.
+
+    Attributes
+    ----------
+    time : ndarray, shape (M,), float64
+        Observation times in ``time_format`` (e.g. MJD, days).
+    value : ndarray, shape (M,), float64
+        Magnitude (``is_magnitude``) or flux, in ``value_unit``.
+    error : ndarray, shape (M,), float64
+        1-sigma uncertainty of ``value`` (NaN where unknown).
+    band : ndarray, shape (M,), str
+        Band / passband name of each point.
+    """
+
+    time: np.ndarray
+    value: np.ndarray
+    error: np.ndarray
+    band: np.ndarray
+    time_format: str = "mjd"
+    value_name: str = "mag"
+    value_unit: str = "mag"
+    is_magnitude: bool = True
+
+    def __len__(self) -> int:
+        return int(self.time.size)
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        """Distinct bands in order of first appearance."""
+        _, first = np.unique(self.band, return_index=True)
+        return tuple(str(b) for b in self.band[np.sort(first)])
+
+
+class LightCurveSource:
+    """Light curves, one (possibly empty) per catalogue row."""
+
+    origin: str = ""
+    time_format: str = "mjd"
+
+    def __len__(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get(self, row: int) -> LightCurve:  # pragma: no cover - abstract
+        """The light curve of catalogue row ``row`` (empty if it has none)."""
+        raise NotImplementedError
+
+    @property
+    def bands(self) -> tuple[str, ...]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def n_points(self) -> int:  # pragma: no cover - abstract
+        """Total number of observations over all objects."""
+        raise NotImplementedError
+
+
+class TableLightCurveSource(LightCurveSource):
+    """Light curves from a long-format table: one row per observation.
+
+    Parameters
+    ----------
+    table : Table
+        Observations, with an id column, time, value (mag or flux), error, band.
+    object_ids : ndarray, shape (N,)
+        The catalogue's id for each of its rows; observation rows are matched
+        to catalogue rows through ``table[id_col]``.
+    id_col, time_col, value_col, error_col, band_col : str
+        Column names in ``table``; ``error_col`` and ``band_col`` may be None.
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        object_ids: np.ndarray,
+        id_col: str,
+        time_col: str,
+        value_col: str,
+        error_col: str | None = None,
+        band_col: str | None = None,
+        time_format: str = "mjd",
+        origin: str = "",
+    ) -> None:
+        self.table = table
+        self.id_col, self.time_col, self.value_col = id_col, time_col, value_col
+        self.error_col, self.band_col = error_col, band_col
+        self.time_format = time_format
+        self.origin = origin
+        unit = table[value_col].unit
+        self.value_unit = str(unit) if unit is not None else ""
+        self.is_magnitude = "mag" in self.value_unit or "mag" in value_col.lower()
+
+        obs_ids = np.asarray(table[id_col])
+        object_ids = np.asarray(object_ids)
+        # Group observations by object once: a stable sort keeps time order per object.
+        self._order = np.argsort(obs_ids, kind="stable")
+        sorted_ids = obs_ids[self._order]
+        self._start = np.searchsorted(sorted_ids, object_ids, side="left")
+        self._stop = np.searchsorted(sorted_ids, object_ids, side="right")
+        self._n_rows = object_ids.size
+
+    def __len__(self) -> int:
+        return self._n_rows
+
+    @property
+    def n_points(self) -> int:
+        return len(self.table)
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        if self.band_col is None:
+            return ("",)
+        return tuple(str(b) for b in np.unique(np.asarray(self.table[self.band_col])))
+
+    def counts(self) -> np.ndarray:
+        """Number of observations of each catalogue row, shape (N,)."""
+        return self._stop - self._start
+
+    def observation_rows(self, row: int) -> np.ndarray:
+        """Indices into ``table`` of row ``row``'s observations, in time order."""
+        idx = self._order[self._start[row] : self._stop[row]]
+        time = np.asarray(self.table[self.time_col])[idx]
+        return idx[np.argsort(time, kind="stable")]
+
+    def get(self, row: int) -> LightCurve:
+        if not 0 <= row < self._n_rows:
+            raise IndexError(f"row {row} is outside a catalogue of {self._n_rows} rows")
+        idx = self.observation_rows(row)
+
+        def column(name: str | None, fill: float | str) -> np.ndarray:
+            if name is None:
+                return np.full(idx.size, fill)
+            col = self.table[name][idx]
+            if hasattr(col, "filled"):
+                col = col.filled(fill)
+            return np.asarray(col)
+
+        return LightCurve(
+            time=column(self.time_col, np.nan).astype(np.float64),
+            value=column(self.value_col, np.nan).astype(np.float64),
+            error=column(self.error_col, np.nan).astype(np.float64),
+            band=column(self.band_col, "").astype(str),
+            time_format=self.time_format,
+            value_name=self.value_col,
+            value_unit=self.value_unit,
+            is_magnitude=self.is_magnitude,
+        )

@@ -1,0 +1,145 @@
+"""Read FITS files: a catalogue table, an optional cutout cube and light-curve table."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+from astropy.utils.exceptions import AstropyWarning
+
+from ..core.catalogue import ID_COLUMN_NAMES, Catalogue
+from ..core.errors import UserError
+from ..core.images import ArrayImageSource
+from ..core.lightcurves import TableLightCurveSource
+from .detect import detect_lightcurve_columns, find_column
+from .registry import Reader, register_reader
+
+__all__ = ["read_fits_catalogue", "is_fits", "bands_from_header"]
+
+CATALOGUE_EXTNAME = "CATALOGUE"
+CUTOUTS_EXTNAME = "CUTOUTS"
+LIGHTCURVES_EXTNAME = "LIGHTCURVES"
+
+
+def is_fits(path: Path) -> bool:
+    """True if the file starts with a FITS primary header card."""
+    with open(path, "rb") as f:
+        return f.read(9) == b"SIMPLE  ="
+
+
+def bands_from_header(header: fits.Header, n_bands: int) -> list[str]:
+    """Band names from ``BAND1..BANDn`` keywords, else ``band0, band1, ...``."""
+    names = [header.get(f"BAND{i + 1}") for i in range(n_bands)]
+    if all(isinstance(n, str) and n for n in names):
+        return [str(n) for n in names]
+    return [f"band{i}" for i in range(n_bands)]
+
+
+def _extname(hdu: fits.hdu.base._BaseHDU) -> str:
+    return str(hdu.header.get("EXTNAME", "")).upper()
+
+
+def _read_table(hdu: fits.BinTableHDU) -> Table:
+    with warnings.catch_warnings():
+        # Non-standard units are kept as UnrecognizedUnit; say nothing per column.
+        warnings.simplefilter("ignore", AstropyWarning)
+        table = Table.read(hdu, character_as_bytes=False)
+    # TCOMMn (TOPCAT's convention, written by our writer) carries column descriptions.
+    for i, name in enumerate(table.colnames, start=1):
+        comment = hdu.header.get(f"TCOMM{i}")
+        if comment and not table[name].description:
+            table[name].description = str(comment)
+    return table
+
+
+def read_fits_catalogue(path: Path) -> Catalogue:
+    """Read ``path``: the ``CATALOGUE`` table (else the first table HDU), a cutout
+    cube ``CUTOUTS`` (else the first 3-D/4-D image whose first axis matches the
+    rows) and a long-format ``LIGHTCURVES`` table (else a table with time and
+    value columns and the catalogue's id column).
+
+    The cube stays memory-mapped: cutouts are read on demand.
+    """
+    path = Path(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AstropyWarning)
+        hdul = fits.open(path, memmap=True)
+        # Reading every header now finds a truncated file before any data is used.
+        len(hdul)
+    truncated = [w for w in caught if "truncated" in str(w.message)]
+    if truncated:
+        hdul.close()
+        raise UserError(f"{path} is truncated: {truncated[0].message}")
+    try:
+        hdul.verify("exception")
+    except fits.VerifyError as exc:
+        hdul.close()
+        raise UserError(f"{path} is not valid FITS: {str(exc).splitlines()[-1]}") from None
+    tables = [i for i, h in enumerate(hdul) if isinstance(h, (fits.BinTableHDU, fits.TableHDU))]
+    if not tables:
+        raise UserError(f"{path} holds no table HDU to use as a catalogue")
+    named = {_extname(hdul[i]): i for i in range(len(hdul))}
+    lc_index = named.get(LIGHTCURVES_EXTNAME)
+    cat_index = named.get(CATALOGUE_EXTNAME, next((i for i in tables if i != lc_index), tables[0]))
+    table = _read_table(hdul[cat_index])
+    n = len(table)
+    if n == 0:
+        raise UserError(f"{path} [HDU {cat_index}] is an empty table: it has no rows")
+    name = path.stem
+    table.meta.setdefault("EXTNAME", _extname(hdul[cat_index]) or f"HDU{cat_index}")
+
+    images = None
+    cube_index = named.get(CUTOUTS_EXTNAME)
+    if cube_index is None:
+        cube_index = next(
+            (i for i, h in enumerate(hdul)
+             if isinstance(h, (fits.ImageHDU, fits.PrimaryHDU))
+             and h.header.get("NAXIS", 0) in (3, 4) and h.header[f"NAXIS{h.header['NAXIS']}"] == n),
+            None,
+        )
+    if cube_index is not None:
+        data = hdul[cube_index].data
+        if data is None or data.ndim not in (3, 4):
+            raise UserError(f"{path} [HDU {cube_index}] is not a cutout cube (N, C, H, W)")
+        if data.shape[0] != n:
+            raise UserError(
+                f"{path} [HDU {cube_index}] holds {data.shape[0]} cutouts for a catalogue of {n} rows"
+            )
+        n_bands = 1 if data.ndim == 3 else data.shape[1]
+        images = ArrayImageSource(
+            data, bands_from_header(hdul[cube_index].header, n_bands),
+            origin=f"{path.name}[{cube_index}]",
+        )
+
+    lightcurves = None
+    id_col = find_column(table.colnames, ID_COLUMN_NAMES)
+    candidates = [lc_index] if lc_index is not None else [i for i in tables if i != cat_index]
+    for i in candidates:
+        lc_cols = detect_lightcurve_columns(hdul[i].columns.names)
+        lc_id = find_column(hdul[i].columns.names, ID_COLUMN_NAMES)
+        if lc_cols is None or lc_id is None or id_col is None:
+            if i == lc_index:
+                raise UserError(
+                    f"{path} [HDU {i}] is named {LIGHTCURVES_EXTNAME} but lacks an id, time or "
+                    "value column, or the catalogue has no id column to match it"
+                )
+            continue
+        lc_table = _read_table(hdul[i])
+        lightcurves = TableLightCurveSource(
+            lc_table, np.asarray(table[id_col]), lc_id, lc_cols.time, lc_cols.value,
+            lc_cols.error, lc_cols.band, time_format=lc_cols.time.lower(),
+            origin=f"{path.name}[{i}]",
+        )
+        break
+
+    catalogue = Catalogue(table, name=name, path=path, images=images, lightcurves=lightcurves,
+                          id_column=id_col)
+    # Keep the file open while the catalogue lives: the cube is a memory map into it.
+    catalogue._hdul = hdul  # type: ignore[attr-defined]
+    return catalogue
+
+
+register_reader(Reader("FITS", is_fits, read_fits_catalogue, priority=10))
