@@ -95,7 +95,8 @@ def describe_catalogue(path: Path) -> str:
         col = table[name]
         unit = f" [{col.unit}]" if col.unit is not None else ""
         shape = f" shape={col.shape[1:]}" if col.ndim > 1 else ""
-        lines.append(f"  {name}: {col.dtype}{unit}{shape}")
+        kind = "str" if col.dtype.kind in "US" else col.dtype.name
+        lines.append(f"  {name}: {kind}{unit}{shape}")
     lines.append(f"id column: {cat.id_column or 'none'}")
     if cat.images is None:
         lines.append("cutouts: none")

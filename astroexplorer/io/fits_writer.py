@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import tempfile
 import warnings
@@ -59,11 +60,31 @@ class atomic_write_path:
             self.tmp.unlink()
 
 
+def _fits_meta(meta: dict) -> dict:
+    """Table meta made fit for FITS cards: lists become one comma-separated value
+    (several cards with one keyword are ambiguous), mappings become JSON."""
+    out: dict = {}
+    for key, value in meta.items():
+        if str(key).upper() in ("COMMENT", "HISTORY"):
+            out[key] = value
+        elif isinstance(value, (list, tuple)):
+            out[key] = ", ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            out[key] = json.dumps(value, default=str)
+        else:
+            out[key] = value
+    return out
+
+
 def _table_hdu(table: Table, extname: str) -> fits.BinTableHDU:
+    table = Table(table, copy=False)
+    table.meta = _fits_meta(table.meta)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AstropyWarning)
         hdu = fits.table_to_hdu(table, character_as_bytes=False)
     hdu.name = extname
+    if any(isinstance(v, str) and len(v) > 68 for v in hdu.header.values()):
+        hdu.header["LONGSTRN"] = ("OGIP 1.0", "long strings use the CONTINUE convention")
     # Column descriptions travel as TCOMMn, the convention TOPCAT reads.
     for i, name in enumerate(table.colnames, start=1):
         description = table[name].description

@@ -1,0 +1,101 @@
+"""End to end: the real command line in subprocesses, demo -> embed -> project -> export."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import Table
+
+from tests.io.test_fits_roundtrip import fitsverify_errors
+
+
+def cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "astroexplorer", *map(str, args)],
+                          capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"astroexplorer {' '.join(map(str, args))} failed:\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    lines = cli("demo", "--out", out, "--n-survey", 240).stdout.split()
+    paths = {p.split("/")[-1].split("_n")[0].removesuffix(".fits"): p for p in lines}
+    assert set(paths) == {"simulated_survey", "hubble_xdf"}
+    return paths
+
+
+def test_info_reports_what_was_detected(demo):
+    out = cli("info", demo["simulated_survey"]).stdout
+    assert "rows: 240" in out
+    assert "cutouts: 240 of 3 band(s) (g, r, z), 64x64 px" in out
+    assert "light curves: 240 rows" in out and "band(s) g, i, r" in out
+    assert "ra: float64 [deg]" in out
+    xdf = cli("info", demo["hubble_xdf"]).stdout
+    assert "cutouts:" in xdf and "48x48" in xdf and "light curves: none" in xdf
+
+
+def test_chain_embed_project_export_reads_back(demo, tmp_path):
+    survey = demo["simulated_survey"]
+    emb = tmp_path / "emb.npy"
+    cli("embed", survey, "--method", "simclr", "--epochs", 1, "--dim", 16, "--device", "cpu",
+        "--out", emb, "--quiet")
+    vectors = np.load(emb)
+    assert vectors.shape == (240, 16) and vectors.dtype == np.float32
+    assert np.isfinite(vectors).all()
+    xy = tmp_path / "xy.npy"
+    cli("project", emb, "--method", "pca", "--out", xy, "--quiet")
+    assert np.load(xy).shape == (240, 2)
+    out = tmp_path / "spirals.fits"
+    expr = 'morphology == "spiral" & true_mag_r < 21'
+    res = cli("export", survey, "--rows", expr, "--embedding", emb, "--embedding-method", "simclr",
+              "--projection", xy, "--projection-method", "pca", "--out", out)
+    assert fitsverify_errors(out) == 0
+    source = Table.read(survey, hdu="CATALOGUE")
+    expected = np.flatnonzero((source["morphology"] == "spiral") & (source["true_mag_r"] < 21))
+    assert f"{len(expected)} rows" in res.stdout and len(expected) > 0
+    with fits.open(out) as hdul:
+        assert [h.name for h in hdul] == ["PRIMARY", "CATALOGUE", "CUTOUTS", "LIGHTCURVES"]
+        assert hdul["PRIMARY"].header["EMBMETH"] == "simclr"
+        cube = hdul["CUTOUTS"].data
+        assert cube.shape == (len(expected), 3, 64, 64)
+        with fits.open(survey) as src:
+            np.testing.assert_array_equal(cube, src["CUTOUTS"].data[expected])
+    table = Table.read(out, hdu="CATALOGUE")
+    assert table["row_index"].tolist() == expected.tolist()
+    assert set(source.colnames) <= set(table.colnames)
+    assert table["ra"].unit == "deg" and table["true_mag_r"].unit == "mag"
+    np.testing.assert_allclose(table["embedding"], vectors[expected])
+    np.testing.assert_allclose(table["proj_x"], np.load(xy)[expected, 0])
+    lcs = Table.read(out, hdu="LIGHTCURVES")
+    assert set(lcs["row_index"]) == set(expected.tolist())
+    assert lcs["mjd"].unit == "d" and lcs["mag"].unit == "mag"
+    src_lc = Table.read(survey, hdu="LIGHTCURVES")
+    wanted_ids = set(source["object_id"][expected].tolist())
+    assert len(lcs) == int(np.isin(src_lc["object_id"], list(wanted_ids)).sum())
+
+
+@pytest.mark.parametrize("args, message", [
+    (("info", "no/such/file.fits"), "no such file"),
+    (("export", "{survey}", "--rows", "nosuch > 3", "--out", "{tmp}/x.fits"), "not a column"),
+    (("export", "{survey}", "--rows", "0-3", "--embedding", "{tmp}/none.npy",
+      "--out", "{tmp}/x.fits"), "no such embedding file"),
+    (("embed", "{survey}", "--method", "pca", "--epochs", "3", "--out", "{tmp}/e.npy"),
+     "apply to learned methods"),
+    (("embed", "{survey}", "--method", "simclr", "--device", "cuda", "--out", "{tmp}/e.npy"),
+     "CUDA"),
+])
+def test_user_mistakes_are_one_sentence_without_traceback(demo, tmp_path, args, message):
+    if message == "CUDA" and shutil.which("nvidia-smi"):
+        pytest.skip("this machine has a GPU")
+    args = [a.format(survey=demo["simulated_survey"], tmp=tmp_path) for a in args]
+    proc = cli(*args, check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert message.lower() in proc.stderr.lower()
+    assert proc.stderr.strip().startswith("astroexplorer: ")
+    assert not (tmp_path / "x.fits").exists() and not (tmp_path / "e.npy").exists()
