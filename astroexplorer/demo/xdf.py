@@ -10,9 +10,11 @@ relative ranking and colour-like comparisons inside this one image.
 
 Sky coordinates come from a **synthetic** tangent-plane (TAN) WCS centred on
 the real XDF position (RA = 53.1625 deg, Dec = -27.7914 deg) with a pixel
-scale chosen so that the 1000 px width spans 2.4 arcmin.  North is up and east
-is left when the array is displayed with row 0 at the top (like a normal
-picture).  The WCS is approximate and must not be used for real astrometry.
+scale chosen so that the 1000 px width spans 2.4 arcmin.  The picture's rows
+are flipped on reading so that, as in FITS, row 0 is the *bottom* row: displayed
+with the origin at the lower left (as DS9 and AstroExplorer do) the field looks
+as in the press image, north up and east left.  The WCS is approximate and must
+not be used for real astrometry.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ _SOURCE = "Hubble eXtreme Deep Field (scikit-image data.hubble_deep_field), HST/
 _WCS_NOTE = (
     "SYNTHETIC/APPROXIMATE WCS: the source JPEG carries no WCS. A TAN projection centred on "
     f"RA={XDF_RA_DEG} deg, Dec={XDF_DEC_DEG} deg, {XDF_WIDTH_ARCMIN} arcmin across the image "
-    "width, north up / east left with row 0 at the top. Not valid for real astrometry."
+    "width, north up / east left with row 0 at the bottom (FITS order). Not valid for real astrometry."
 )
 _FLUX_NOTE = (
     "summed background-subtracted pixel values over the segment, in data units "
@@ -74,8 +76,8 @@ def _synthetic_wcs(shape: tuple[int, int]) -> WCS:
     """Build the synthetic TAN WCS for an image of ``shape`` = ``(ny, nx)`` pixels.
 
     The reference pixel is the image centre; ``CDELT`` is
-    ``XDF_WIDTH_ARCMIN / nx`` (arcmin/pix) on both axes, negative on both so
-    that north is towards row 0 and east towards column 0.
+    ``XDF_WIDTH_ARCMIN / nx`` (arcmin/pix) on both axes: negative in x so east
+    is towards column 0, positive in y so north is towards the last row (FITS).
     """
     ny, nx = shape
     scale_deg = XDF_WIDTH_ARCMIN / 60.0 / nx
@@ -84,7 +86,7 @@ def _synthetic_wcs(shape: tuple[int, int]) -> WCS:
     wcs.wcs.cunit = ["deg", "deg"]
     wcs.wcs.crval = [XDF_RA_DEG, XDF_DEC_DEG]
     wcs.wcs.crpix = [(nx + 1) / 2.0, (ny + 1) / 2.0]  # FITS 1-based centre
-    wcs.wcs.cdelt = [-scale_deg, -scale_deg]
+    wcs.wcs.cdelt = [-scale_deg, scale_deg]
     wcs.wcs.radesys = "ICRS"
     return wcs
 
@@ -163,7 +165,8 @@ def build_xdf_catalogue(
         raise ValueError("stamp_size and min_area_px must be positive integers")
     from skimage import data as skdata  # local import: loads the bundled JPEG
 
-    rgb = skdata.hubble_deep_field()  # (ny, nx, 3) uint8
+    # (ny, nx, 3) uint8, top row first; flipped to FITS order (bottom row first).
+    rgb = skdata.hubble_deep_field()[::-1]
     # float64 from exact integer arithmetic, so the result does not depend on
     # summation order (the JPEG values are quantised: ties at the threshold).
     channels = np.moveaxis(rgb, -1, 0).astype(np.float64) / 255.0  # (3, ny, nx)
