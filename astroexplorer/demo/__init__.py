@@ -9,7 +9,7 @@ from ..core.errors import UserError
 __all__ = ["DEMO_NAMES", "DEMO_VERSION", "demo_dir", "build_demo", "demo_paths"]
 
 #: Bump when the generators change, so stale caches are rebuilt.
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 DEMO_NAMES = ("simulated_survey", "hubble_xdf")
 
 
