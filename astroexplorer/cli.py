@@ -184,7 +184,9 @@ def cmd_screenshots(args) -> int:
 def cmd_gui(args) -> int:
     from .gui.app import run_app
 
-    return run_app(Path(args.file) if args.file else None)
+    if args.file and args.demo:
+        raise UserError("give a FILE or --demo, not both")
+    return run_app(Path(args.file) if args.file else None, demo=args.demo)
 
 
 DEFAULT_EPOCHS = 10
@@ -192,6 +194,8 @@ DEFAULT_EPOCHS = 10
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from .demo import DEMO_NAMES
+
     p = argparse.ArgumentParser(
         prog="astroexplorer",
         description="Explore survey catalogues, cutouts and light curves with deep learning. "
@@ -202,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("gui", help="open the window (the default)")
     s.add_argument("file", nargs="?", help="catalogue to open")
+    s.add_argument("--demo", choices=DEMO_NAMES,
+                   help="open a built-in demo catalogue (built on first use)")
     s.set_defaults(func=cmd_gui)
 
     s = sub.add_parser("demo", help="build the built-in demo catalogues and print their paths")

@@ -95,7 +95,8 @@ def export_selection(
         table["proj_x"] = Column(projection.xy[idx, 0], description=f"{projection.method} x")
         table["proj_y"] = Column(projection.xy[idx, 1], description=f"{projection.method} y")
     provenance = {
-        "SRCFILE": (str(catalogue.path) if catalogue.path else catalogue.name, "source catalogue"),
+        # No comment: a long path continues over several cards (CONTINUE convention).
+        "SRCFILE": str(catalogue.path) if catalogue.path else catalogue.name,
         "NSELECT": (len(idx), "number of rows exported"),
         "SELECTN": (description or "interactive selection", "how the rows were selected"),
     }

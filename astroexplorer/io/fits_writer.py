@@ -127,6 +127,8 @@ def write_catalogue_fits(
                               "UTC date this file was written")
     for key, value in (provenance or {}).items():
         primary.header[key] = value
+        if isinstance(value, str) and len(value) > 68:
+            primary.header["LONGSTRN"] = ("OGIP 1.0", "long strings use the CONTINUE convention")
     hdus: list[fits.hdu.base._BaseHDU] = [primary, _table_hdu(table, CATALOGUE_EXTNAME)]
     if cutouts is not None:
         if cutouts.ndim != 4 or cutouts.shape[0] != len(table):

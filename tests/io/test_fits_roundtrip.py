@@ -107,3 +107,13 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         export_selection(cat, RowSet([1]), tmp_path / "x.fits")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_long_source_path_is_kept_whole(tmp_path):
+    cat = make_small_catalogue()
+    deep = tmp_path / ("a-very-long-folder-name-for-a-survey-" * 3)
+    deep.mkdir()
+    src = write_bundle(deep / "catalogue.fits", cat)
+    out = export_selection(read_catalogue(src), RowSet([0]), tmp_path / "sel.fits")
+    assert fits.getheader(out, 0)["SRCFILE"] == str(src)
+    assert fitsverify_errors(out) == 0

@@ -1,0 +1,60 @@
+"""Start the AstroExplorer desktop application."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+__all__ = ["run_app", "configure_pyqtgraph", "ensure_application"]
+
+APP_NAME = "AstroExplorer"
+
+
+def configure_pyqtgraph() -> None:
+    """One look for every plot: white background, dark text, FITS arrays not transposed.
+
+    Antialiasing is off globally (it is slow for large scatters); the scatter
+    turns it on itself for small catalogues.
+    """
+    pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="k",
+                        antialias=False, useOpenGL=False)
+
+
+def ensure_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, created (named AstroExplorer) if there is none yet."""
+    app = QApplication.instance()
+    if app is None:
+        args = list(argv) if argv is not None else list(sys.argv)
+        app = QApplication(args or [APP_NAME.lower()])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    configure_pyqtgraph()
+    return app  # type: ignore[return-value]
+
+
+def run_app(path: Path | None = None, argv: list[str] | None = None,
+            demo: str | None = None) -> int:
+    """Show the main window (opening ``path``, or the demo catalogue named ``demo``,
+    if given) and run the event loop.
+
+    Problems opening ``path`` are shown in a message box; the window stays open.
+    Returns the application's exit code.
+    """
+    app = ensure_application(argv)
+    # Imported here so that ``import astroexplorer.gui.app`` (e.g. by the CLI) is quick.
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if path is not None:
+        # After the window is on screen, so an error box has a parent to sit on.
+        QTimer.singleShot(0, lambda: window.open_path(Path(path)))
+    elif demo is not None:
+        QTimer.singleShot(0, lambda: window.open_demo(demo))
+    app._astroexplorer_window = window  # type: ignore[attr-defined]  # keep it alive
+    return int(app.exec())

@@ -1,0 +1,392 @@
+"""Analysis controls (embedding, projection, view and colour) and colour schemes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from ..analysis import EMBEDDING_METHODS, PROJECTION_METHODS
+from ..core.catalogue import Catalogue
+from ..core.session import Session
+from .binding import connect_weakly
+
+__all__ = ["AnalysisPanel", "ColourScheme", "colour_scheme", "colour_by_candidates",
+           "CATEGORY_COLOURS", "MISSING_COLOUR"]
+
+#: Distinct colours for categories (Tableau 10 without its grey, then three darker).
+CATEGORY_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                    "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939", "#ad494a")
+#: Colour of missing values (NaN, masked, empty strings).
+MISSING_COLOUR = "#b4b4b4"
+#: Colour of the categories beyond the palette, lumped as "other".
+OTHER_COLOUR = "#6e6e6e"
+#: Most unique values a string column may have to be offered for colouring.
+MAX_CATEGORIES = 20
+_ALPHA = 210
+
+
+def _brush(colour: str | tuple, alpha: int = _ALPHA) -> QBrush:
+    c = pg.mkColor(colour)
+    c.setAlpha(alpha)
+    return pg.mkBrush(c)
+
+
+@dataclass
+class ColourScheme:
+    """Per-point colours as indices into a small set of shared brushes.
+
+    Attributes
+    ----------
+    index : ndarray, shape (N,), int
+        Each row's brush in :attr:`brushes`.
+    brushes : ndarray of QBrush, shape (K,)
+        Shared brushes (object array), so that a recolour is one ``setBrush``.
+    categories : list of (label, QBrush)
+        Legend entries for categorical columns; empty for continuous ones.
+    levels : (float, float)
+        Values at the two ends of the colour map (continuous columns).
+    colour_map : pyqtgraph ColorMap or None
+    """
+
+    index: np.ndarray
+    brushes: np.ndarray
+    categories: list[tuple[str, QBrush]] = field(default_factory=list)
+    levels: tuple[float, float] = (0.0, 1.0)
+    colour_map: pg.ColorMap | None = None
+
+    @property
+    def is_categorical(self) -> bool:
+        return bool(self.categories)
+
+
+def _is_categorical(values: np.ndarray) -> bool:
+    if values.dtype.kind in "USOb":
+        return True
+    if values.dtype.kind in "iu":
+        sample = np.ma.compressed(np.ma.asarray(values[:100_000]))
+        return np.unique(sample).size <= len(CATEGORY_COLOURS)
+    return False
+
+
+def _labels(values: np.ndarray) -> np.ndarray:
+    mask = np.ma.getmaskarray(values)
+    data = np.ma.getdata(values)
+    if data.dtype.kind == "b":
+        labels = np.where(data, "true", "false").astype(object)
+    elif data.dtype.kind == "S":
+        labels = np.char.decode(data, "utf-8", "replace").astype(object)
+    else:
+        labels = data.astype(str).astype(object)
+    labels[mask] = ""
+    return labels
+
+
+def _categorical(values: np.ndarray) -> ColourScheme:
+    labels = _labels(values)
+    names, inverse, counts = np.unique(labels.astype(str), return_inverse=True, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    present = [i for i in order if names[i] != ""]
+    n_colours = len(CATEGORY_COLOURS)
+    keep = present if len(present) <= n_colours else present[: n_colours - 1]
+    brushes = [_brush(c) for c in CATEGORY_COLOURS[: len(keep)]]
+    categories = [(f"{names[i]} ({counts[i]})", b) for i, b in zip(keep, brushes)]
+    other = _brush(OTHER_COLOUR)
+    missing = _brush(MISSING_COLOUR)
+    lookup = np.full(names.size, len(keep), dtype=np.int64)  # default: "other"
+    lookup[keep] = np.arange(len(keep))
+    kept = set(keep)
+    n_other = int(sum(counts[i] for i in present if i not in kept))
+    if n_other:
+        categories.append((f"other ({n_other})", other))
+    missing_index = np.flatnonzero(names == "")
+    if missing_index.size:
+        lookup[missing_index] = len(keep) + 1
+        categories.append((f"missing ({int(counts[missing_index[0]])})", missing))
+    return ColourScheme(index=lookup[inverse.ravel()],
+                        brushes=np.array([*brushes, other, missing], dtype=object),
+                        categories=categories)
+
+
+def _continuous(values: np.ndarray, n_levels: int = 256) -> ColourScheme:
+    data = np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
+    finite = data[np.isfinite(data)]
+    if finite.size:
+        lo, hi = np.percentile(finite, [1, 99])
+        if hi <= lo:
+            lo, hi = float(finite.min()), float(finite.max())
+    else:
+        lo, hi = 0.0, 1.0
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    # Viridis without its palest yellow, which vanishes on a white background.
+    lut = pg.colormap.get("viridis").getLookupTable(0.0, 0.9, n_levels, alpha=False)
+    colour_map = pg.ColorMap(np.linspace(0.0, 1.0, n_levels), lut)
+    brushes = [_brush(tuple(int(v) for v in rgb)) for rgb in lut] + [_brush(MISSING_COLOUR)]
+    with np.errstate(invalid="ignore"):
+        scaled = np.clip((data - lo) / (hi - lo), 0.0, 1.0) * (n_levels - 1)
+    index = np.where(np.isfinite(data), np.nan_to_num(scaled).round(), n_levels).astype(np.int64)
+    return ColourScheme(index=index, brushes=np.array(brushes, dtype=object),
+                        levels=(float(lo), float(hi)), colour_map=colour_map)
+
+
+def colour_scheme(values: np.ndarray, name: str = "") -> ColourScheme:
+    """Colours for a column of shape (N,): distinct colours for strings, booleans and
+    integers with few values; a colour map over the 1-99 percentile range otherwise.
+    Missing values (NaN, masked, empty strings) are grey."""
+    values = values if isinstance(values, np.ma.MaskedArray) else np.asarray(values)
+    if values.ndim != 1:
+        raise ValueError(f"cannot colour by {name or 'a column'} of shape {values.shape}")
+    return _categorical(values) if _is_categorical(values) else _continuous(values)
+
+
+def colour_by_candidates(catalogue: Catalogue) -> list[str]:
+    """Columns worth colouring by: categorical ones (strings with at most
+    ``MAX_CATEGORIES`` values, booleans, small integers) first, then numeric ones."""
+    categorical, numeric = [], []
+    for name in catalogue.table.colnames:
+        col = catalogue.table[name]
+        if col.ndim != 1 or name == catalogue.id_column:
+            continue
+        kind = col.dtype.kind
+        if kind in "USO":
+            # A sample rules out free-text columns cheaply before the full count.
+            if np.unique(np.asarray(col[:5000]).astype(str)).size <= MAX_CATEGORIES and \
+                    np.unique(np.asarray(col).astype(str)).size <= MAX_CATEGORIES:
+                categorical.append(name)
+        elif kind == "b" or (kind in "iu" and _is_categorical(np.asarray(col))):
+            categorical.append(name)
+        elif kind in "iuf":
+            numeric.append(name)
+    return categorical + numeric
+
+
+def _combo(tooltip: str) -> QComboBox:
+    combo = QComboBox()
+    combo.setToolTip(tooltip)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(10)
+    return combo
+
+
+class AnalysisPanel(QWidget):
+    """Choose and run an embedding and a projection; choose axes and colours.
+
+    Signals
+    -------
+    compute_requested(method: str, options: dict)
+    project_requested(method: str, options: dict)
+    colour_by_changed(column: str)
+        ``""`` for a single colour.
+    axes_changed(x: str, y: str)
+        Columns to plot (``""`` is the row index); the map is hidden meanwhile.
+    show_projection_changed(show: bool)
+    """
+
+    compute_requested = Signal(str, dict)
+    project_requested = Signal(str, dict)
+    colour_by_changed = Signal(str)
+    axes_changed = Signal(str, str)
+    show_projection_changed = Signal(bool)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._running: set[str] = set()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self._embedding_group())
+        layout.addWidget(self._projection_group())
+        layout.addWidget(self._view_group())
+        layout.addStretch(1)
+        connect_weakly(session.catalogue_changed, self, AnalysisPanel._on_catalogue_changed)
+        connect_weakly(session.embedding_changed, self, AnalysisPanel._on_embedding_changed)
+        connect_weakly(session.projection_changed, self, AnalysisPanel._on_projection_changed)
+        self._update_state()
+
+    # -- construction -----------------------------------------------------------------
+    def _embedding_group(self) -> QGroupBox:
+        box = QGroupBox("Embedding")
+        form = QFormLayout(box)
+        self.method_combo = _combo("How to turn each object's cutout into a vector")
+        for entry in EMBEDDING_METHODS.entries():
+            self.method_combo.addItem(entry.label, entry.name)
+            self.method_combo.setItemData(self.method_combo.count() - 1, entry.description,
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.method_combo.currentIndexChanged.connect(lambda _i: self._update_state())
+        self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=20)
+        self.epochs_spin.setToolTip("Training epochs (learned methods only)")
+        self.device_combo = _combo("Where learned methods train: auto picks a GPU if present")
+        for device in ("auto", "cpu", "cuda"):
+            self.device_combo.addItem(device, device)
+        self.compute_button = QPushButton("Compute embedding")
+        self.compute_button.clicked.connect(self._request_compute)
+        self.embedding_label = _status_label()
+        form.addRow("Method", self.method_combo)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Device", self.device_combo)
+        form.addRow(self.compute_button)
+        form.addRow(self.embedding_label)
+        return box
+
+    def _projection_group(self) -> QGroupBox:
+        box = QGroupBox("Map")
+        form = QFormLayout(box)
+        self.projection_combo = _combo("How to draw the embedding in two dimensions")
+        for entry in PROJECTION_METHODS.entries():
+            self.projection_combo.addItem(entry.label, entry.name)
+            self.projection_combo.setItemData(self.projection_combo.count() - 1,
+                                              entry.description, Qt.ItemDataRole.ToolTipRole)
+        self.project_button = QPushButton("Project")
+        self.project_button.clicked.connect(self._request_project)
+        self.projection_label = _status_label()
+        form.addRow("Method", self.projection_combo)
+        form.addRow(self.project_button)
+        form.addRow(self.projection_label)
+        return box
+
+    def _view_group(self) -> QGroupBox:
+        box = QGroupBox("View")
+        form = QFormLayout(box)
+        self.plot_combo = _combo("Plot the map (projection) or two catalogue columns")
+        self.plot_combo.addItem("Map", True)
+        self.plot_combo.addItem("Columns", False)
+        self.plot_combo.currentIndexChanged.connect(self._on_plot_kind_changed)
+        self.x_combo = _combo("Column on the horizontal axis")
+        self.y_combo = _combo("Column on the vertical axis")
+        self.x_combo.activated.connect(lambda _i: self._emit_axes())
+        self.y_combo.activated.connect(lambda _i: self._emit_axes())
+        self.colour_combo = _combo("Colour the points by a column")
+        self.colour_combo.currentIndexChanged.connect(
+            lambda _i: self.colour_by_changed.emit(self.colour_combo.currentData() or ""))
+        form.addRow("Plot", self.plot_combo)
+        form.addRow("X", self.x_combo)
+        form.addRow("Y", self.y_combo)
+        form.addRow("Colour", self.colour_combo)
+        return box
+
+    # -- state ------------------------------------------------------------------------
+    def set_job_running(self, kind: str, running: bool) -> None:
+        """Disable a button while its job (``"embedding"``, ``"projection"``) runs."""
+        (self._running.add if running else self._running.discard)(kind)
+        self._update_state()
+
+    def set_axes(self, x_column: str, y_column: str) -> None:
+        """Show ``x_column`` / ``y_column`` in the axis combos (without emitting)."""
+        for combo, name in ((self.x_combo, x_column), (self.y_combo, y_column)):
+            i = combo.findData(name)
+            combo.setCurrentIndex(max(i, 0))
+
+    def set_colour_by(self, column: str) -> None:
+        """Choose the colour column (emits :attr:`colour_by_changed`)."""
+        i = self.colour_combo.findData(column)
+        if i < 0:
+            raise KeyError(f"{column!r} is not offered for colouring")
+        self.colour_combo.setCurrentIndex(i)
+
+    def _on_embedding_changed(self, _embedding: object) -> None:
+        self._update_state()
+
+    def _on_projection_changed(self, _projection: object) -> None:
+        # A new map is shown at once (the scatter panel switches to it too).
+        self.plot_combo.blockSignals(True)
+        self.plot_combo.setCurrentIndex(0)
+        self.plot_combo.blockSignals(False)
+        self._update_state()
+
+    def _on_catalogue_changed(self, catalogue: Catalogue) -> None:
+        from .scatter import default_axis_columns
+
+        numeric = catalogue.numeric_columns()
+        for combo in (self.x_combo, self.y_combo):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem("(row index)", "")
+            for name in numeric:
+                combo.addItem(name, name)
+            combo.blockSignals(False)
+        self.set_axes(*default_axis_columns(catalogue))
+        self.colour_combo.blockSignals(True)
+        self.colour_combo.clear()
+        self.colour_combo.addItem("(single colour)", "")
+        for name in colour_by_candidates(catalogue):
+            self.colour_combo.addItem(name, name)
+            description = catalogue.table[name].description
+            if description:
+                self.colour_combo.setItemData(self.colour_combo.count() - 1, str(description),
+                                              Qt.ItemDataRole.ToolTipRole)
+        self.colour_combo.setCurrentIndex(0)
+        self.colour_combo.blockSignals(False)
+        self.plot_combo.blockSignals(True)
+        self.plot_combo.setCurrentIndex(0)
+        self.plot_combo.blockSignals(False)
+        self._update_state()
+
+    def _update_state(self) -> None:
+        session = self.session
+        catalogue = session.catalogue
+        method = self.method_combo.currentData()
+        learned = bool(method) and EMBEDDING_METHODS[method].needs == "torch"
+        self.epochs_spin.setEnabled(learned)
+        self.device_combo.setEnabled(learned)
+        has_images = catalogue is not None and catalogue.images is not None
+        self.compute_button.setEnabled(has_images and "embedding" not in self._running)
+        self.compute_button.setToolTip("" if has_images or catalogue is None else
+                                       f"{catalogue.name} has no cutouts to embed")
+        self.project_button.setEnabled(session.embedding is not None
+                                       and "projection" not in self._running)
+        if catalogue is None:
+            self.embedding_label.setText("Open a catalogue to start.")
+        elif session.embedding is None:
+            self.embedding_label.setText("No embedding yet." if has_images
+                                         else "This catalogue has no cutouts.")
+        else:
+            emb = session.embedding
+            self.embedding_label.setText(
+                f"{emb.method.upper()}: {emb.vectors.shape[0]} \u00d7 {emb.vectors.shape[1]}")
+        projection = session.projection
+        self.projection_label.setText(
+            f"{projection.method.upper()} map shown." if projection is not None
+            else "Compute an embedding first." if session.embedding is None else "No map yet.")
+        self.plot_combo.setEnabled(projection is not None)
+        columns = projection is None or not self.plot_combo.currentData()
+        self.x_combo.setEnabled(catalogue is not None and columns)
+        self.y_combo.setEnabled(catalogue is not None and columns)
+        self.colour_combo.setEnabled(catalogue is not None)
+
+    def _request_compute(self) -> None:
+        method = self.method_combo.currentData()
+        options: dict = {}
+        if EMBEDDING_METHODS[method].needs == "torch":
+            options = {"epochs": self.epochs_spin.value(),
+                       "device": self.device_combo.currentData()}
+        self.compute_requested.emit(method, options)
+
+    def _request_project(self) -> None:
+        self.project_requested.emit(self.projection_combo.currentData(), {})
+
+    def _on_plot_kind_changed(self, _index: int) -> None:
+        show = bool(self.plot_combo.currentData())
+        self._update_state()
+        if show:
+            self.show_projection_changed.emit(True)
+        else:
+            self._emit_axes()
+
+    def _emit_axes(self) -> None:
+        if self.session.projection is not None and self.plot_combo.currentData():
+            self.plot_combo.setCurrentIndex(1)  # emits the axes through _on_plot_kind_changed
+            return
+        self.axes_changed.emit(self.x_combo.currentData() or "", self.y_combo.currentData() or "")
+
+
+def _status_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #555;")
+    return label

@@ -1,0 +1,450 @@
+"""The main window: menus, the map, linked views, analysis controls and jobs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import (QAction, QCloseEvent, QFont, QGuiApplication, QKeySequence,
+                           QShowEvent)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+
+from ..analysis import PROJECTION_METHODS, embedding_job, projection_job
+from ..core.catalogue import Catalogue, Embedding, Projection
+from ..core.errors import UserError
+from ..core.rowset import RowSet
+from ..core.session import Session
+from ..io import export_selection, read_catalogue
+from ..io.table_reader import TABLE_FORMATS
+from .controls import AnalysisPanel
+from .binding import connect_weakly
+from .image_view import ImagePanel
+from .jobs_panel import JobsPanel
+from .lightcurve_view import LightCurvePanel
+from .scatter import ScatterPanel
+from .table import TablePanel
+from ..demo import demo_job
+from .workers import JobWorker
+
+__all__ = ["MainWindow", "WelcomePage", "DEMOS"]
+
+log = logging.getLogger(__name__)
+
+#: Demo catalogues offered in the menu and on the welcome page: name -> (label, blurb).
+DEMOS = {
+    "simulated_survey": ("Simulated survey",
+                         "3000 simulated stars and galaxies with known labels: "
+                         "g/r/z cutouts and light curves"),
+    "hubble_xdf": ("Hubble XDF",
+                   "about 1400 sources detected in the Hubble eXtreme Deep Field press "
+                   "image, with its (uncalibrated) colour cutouts"),
+}
+_FITS_PATTERNS = "*.fits *.fit *.fts *.fits.gz"
+_FITS_FILTER = f"FITS files ({_FITS_PATTERNS})"
+_OPEN_FILTER = (f"Catalogues ({_FITS_PATTERNS} {' '.join('*' + s for s in TABLE_FORMATS)});;"
+                f"{_FITS_FILTER};;All files (*)")
+
+
+class WelcomePage(QWidget):
+    """Shown in place of the map until a catalogue is open."""
+
+    open_demo_requested = Signal(str)
+    open_file_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        title = QLabel("AstroExplorer")
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 2.2)
+        font.setBold(True)
+        title.setFont(font)
+        subtitle = QLabel("Explore a survey through what a network sees in its images: "
+                          "embed the cutouts, map them, select on the map and inspect.")
+        subtitle.setWordWrap(True)
+        for label in (title, subtitle):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(label)
+        layout.addSpacing(16)
+        self.buttons: dict[str, QPushButton] = {}
+        for name, (label, blurb) in DEMOS.items():
+            button = QPushButton(f"Open the {label} demo")
+            button.setToolTip(blurb)
+            button.clicked.connect(lambda _checked=False, n=name: self.open_demo_requested.emit(n))
+            self._add_choice(layout, button, blurb)
+            self.buttons[name] = button
+        button = QPushButton("Open a catalogue file\u2026")
+        button.clicked.connect(self.open_file_requested.emit)
+        self._add_choice(layout, button, "FITS, CSV, ECSV, VOTable, HDF5 or Parquet "
+                                         "(cutouts and light curves are found in FITS extensions)")
+        self.buttons["open"] = button
+        note = QLabel("The demos are built the first time they are opened (about a minute) "
+                      "and kept in your cache folder.")
+        note.setWordWrap(True)
+        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        note.setStyleSheet("color: #777;")
+        layout.addSpacing(12)
+        layout.addWidget(note)
+        layout.addStretch(3)
+
+    @staticmethod
+    def _add_choice(layout: QVBoxLayout, button: QPushButton, blurb: str) -> None:
+        button.setMinimumWidth(280)
+        button.setMinimumHeight(34)
+        text = QLabel(blurb)
+        text.setWordWrap(True)
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setStyleSheet("color: #555;")
+        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(text)
+        layout.addSpacing(8)
+
+
+class MainWindow(QMainWindow):
+    """AstroExplorer's window over one :class:`Session`.
+
+    Signals
+    -------
+    embedding_ready(Embedding), projection_ready(Projection)
+        A job's result was attached to the Session.
+
+    Every action is a method too (:meth:`open_path`, :meth:`open_demo`,
+    :meth:`export_selection_to`, :meth:`compute_embedding`,
+    :meth:`compute_projection`), so that scripts and tests can drive it.
+    """
+
+    #: Emitted after a computed embedding has been attached to the Session.
+    embedding_ready = Signal(object)
+    #: Emitted after a computed projection has been attached to the Session.
+    projection_ready = Signal(object)
+
+    #: Projection run automatically when an embedding has been computed.
+    default_projection = "umap"
+
+    def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session if session is not None else Session()
+        self._pending_projection: tuple[str, dict] | None = None
+        self.setObjectName("AstroExplorerMainWindow")
+        self.resize(1280, 800)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+
+        self.scatter_panel = ScatterPanel(self.session)
+        self.welcome_page = WelcomePage()
+        self.welcome_page.open_demo_requested.connect(self.open_demo)
+        self.welcome_page.open_file_requested.connect(self.open_file_dialog)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome_page)
+        self.stack.addWidget(self.scatter_panel)
+        self.setCentralWidget(self.stack)
+
+        self.analysis_panel = AnalysisPanel(self.session)
+        self.image_panel = ImagePanel(self.session)
+        self.lightcurve_panel = LightCurvePanel(self.session)
+        self.table_panel = TablePanel(self.session)
+        area = Qt.DockWidgetArea
+        self.docks = {
+            "analysis": self._dock("Analysis", self.analysis_panel, area.LeftDockWidgetArea),
+            "image": self._dock("Cutout", self.image_panel, area.RightDockWidgetArea),
+            "lightcurve": self._dock("Light curve", self.lightcurve_panel, area.RightDockWidgetArea),
+            "table": self._dock("Catalogue", self.table_panel, area.BottomDockWidgetArea),
+        }
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self.jobs_panel = JobsPanel()
+        self.statusBar().addPermanentWidget(self.jobs_panel)
+        self.jobs_panel.job_failed.connect(self._on_job_failed)
+        self.jobs_panel.job_cancelled.connect(self._on_job_cancelled)
+
+        self.analysis_panel.compute_requested.connect(self.compute_embedding)
+        self.analysis_panel.project_requested.connect(self.compute_projection)
+        self.analysis_panel.colour_by_changed.connect(self.scatter_panel.set_colour_by)
+        self.analysis_panel.axes_changed.connect(self.scatter_panel.set_axis_columns)
+        self.analysis_panel.show_projection_changed.connect(self.scatter_panel.show_projection)
+
+        self._make_menus()
+        connect_weakly(self.session.catalogue_changed, self, MainWindow._on_catalogue_changed)
+        connect_weakly(self.session.selection.changed, self, MainWindow._on_selection_changed)
+        self.stack.setCurrentWidget(self.scatter_panel if self.session.catalogue
+                                    else self.welcome_page)
+        self._docks_fitted = False
+        self._update_title()
+
+    # -- layout -------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _fit_docks(self) -> None:
+        """Share the window between the docks for its current size."""
+        width, height = self.width(), self.height()
+        self.resizeDocks([self.docks["analysis"]], [max(200, int(width * 0.17))],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["image"]], [max(240, int(width * 0.26))],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["image"], self.docks["lightcurve"]],
+                         [int(height * 0.5), int(height * 0.5)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["table"]], [max(140, int(height * 0.26))],
+                         Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        """Share the space between the docks once the window has its real size."""
+        super().showEvent(event)
+        if not self._docks_fitted:
+            self._docks_fitted = True
+            self._fit_docks()
+
+    def _make_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open\u2026", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_file_dialog)
+        file_menu.addAction(self.open_action)
+        demo_menu = file_menu.addMenu("Open &demo")
+        self.demo_actions: dict[str, QAction] = {}
+        for name, (label, blurb) in DEMOS.items():
+            action = QAction(label, self, statusTip=blurb)
+            action.triggered.connect(lambda _checked=False, n=name: self.open_demo(n))
+            demo_menu.addAction(action)
+            self.demo_actions[name] = action
+        self.export_action = QAction("&Export selection\u2026", self, shortcut="Ctrl+E",
+                                     statusTip="Write the selected objects to a FITS file")
+        self.export_action.triggered.connect(self.export_selection_dialog)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About AstroExplorer", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    # -- messages -------------------------------------------------------------------
+    def show_error(self, title: str, message: str) -> None:
+        """Tell the user about a problem; the window keeps running."""
+        QMessageBox.warning(self, title, message)
+
+    def _on_job_failed(self, _kind: str, title: str, message: str) -> None:
+        self.show_error(f"{title} failed", message)
+
+    def _on_job_cancelled(self, _kind: str, title: str) -> None:
+        self.statusBar().showMessage(f"{title} cancelled", 5000)
+
+    def _about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(self, "About AstroExplorer",
+                          f"AstroExplorer {__version__}\nExplore survey catalogues through "
+                          "learned embeddings of their cutouts.")
+
+    # -- opening ----------------------------------------------------------------------
+    def open_file_dialog(self) -> None:
+        """Ask for a catalogue file and open it."""
+        settings = QSettings()
+        start = str(settings.value("last_dir", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Open catalogue", start, _OPEN_FILTER)
+        if path:
+            settings.setValue("last_dir", str(Path(path).parent))
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path | str) -> bool:
+        """Read and show a catalogue; on a problem, say so and keep the current one."""
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            catalogue = read_catalogue(Path(path))
+        except UserError as exc:
+            QGuiApplication.restoreOverrideCursor()
+            self.show_error("Cannot open catalogue", str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - a bad file must not close the app
+            QGuiApplication.restoreOverrideCursor()
+            log.exception("reading %s failed", path)
+            self.show_error("Cannot open catalogue", f"{path} could not be read: {exc}")
+            return False
+        try:
+            self.set_catalogue(catalogue)
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        return True
+
+    def set_catalogue(self, catalogue: Catalogue) -> None:
+        """Show ``catalogue``, forgetting the last one's jobs and results."""
+        self._pending_projection = None
+        for kind in ("embedding", "projection"):
+            self.jobs_panel.cancel(kind)
+        self.session.set_catalogue(catalogue)
+
+    def open_demo(self, name: str) -> None:
+        """Open a demo catalogue, building it first (as a job) if needed."""
+        if self.jobs_panel.is_running("demo"):
+            self.statusBar().showMessage("The demo catalogues are already being prepared", 5000)
+            return
+        label = DEMOS.get(name, (name, ""))[0]
+        self.jobs_panel.start("demo", f"{label} demo", lambda: demo_job(name), self.open_path)
+
+    # -- analysis jobs ------------------------------------------------------------------
+    def compute_embedding(self, method: str, options: dict | None = None) -> bool:
+        """Start computing an embedding; the default projection follows it."""
+        catalogue = self.session.catalogue
+        if catalogue is None:
+            self.show_error("No catalogue", "Open a catalogue before computing an embedding.")
+            return False
+        options = dict(options or {})
+
+        def apply(embedding: Embedding) -> None:
+            if self.session.catalogue is not catalogue:
+                return  # another catalogue was opened meanwhile
+            self.session.set_embedding(embedding)
+            self.statusBar().showMessage(f"{embedding.method.upper()} embedding ready", 5000)
+            self.embedding_ready.emit(embedding)
+            if self.default_projection:
+                self.compute_projection(self.default_projection, {})
+
+        worker = self.jobs_panel.start("embedding", "Embedding",
+                                       lambda: embedding_job(method, catalogue, **options), apply)
+        return self._track("embedding", worker)
+
+    def compute_projection(self, method: str, options: dict | None = None) -> bool:
+        """Start projecting the current embedding to 2-D."""
+        catalogue, embedding = self.session.catalogue, self.session.embedding
+        if catalogue is None or embedding is None:
+            self.show_error("No embedding", "Compute an embedding before making a map.")
+            return False
+        options = dict(options or {})
+        vectors = embedding.vectors
+        label = PROJECTION_METHODS[method].label
+
+        def apply(projection: Projection) -> None:
+            if self.session.catalogue is catalogue and self.session.embedding is embedding:
+                self.session.set_projection(projection)
+                self.statusBar().showMessage(f"{label} map ready", 5000)
+                self.projection_ready.emit(projection)
+
+        if self.jobs_panel.is_running("projection"):
+            # A map of an older embedding is being made: stop it, then start this one.
+            self._pending_projection = (method, options)
+            self.jobs_panel.cancel("projection")
+            return True
+        worker = self.jobs_panel.start("projection", f"{label} map",
+                                       lambda: projection_job(method, vectors, **options), apply)
+        return self._track("projection", worker)
+
+    def _track(self, kind: str, worker: JobWorker | None) -> bool:
+        if worker is None:
+            self.statusBar().showMessage(f"A {kind} job is already running", 5000)
+            return False
+        self.analysis_panel.set_job_running(kind, True)
+        worker.done.connect(lambda: self._job_done(kind))
+        return True
+
+    def _job_done(self, kind: str) -> None:
+        self.analysis_panel.set_job_running(kind, False)
+        if kind == "projection" and self._pending_projection is not None:
+            method, options = self._pending_projection
+            self._pending_projection = None
+            self.compute_projection(method, options)
+
+    # -- export -------------------------------------------------------------------------
+    def export_selection_dialog(self) -> None:
+        """Ask where to write the selection, then write it."""
+        if not self._can_export():
+            return
+        catalogue = self.session.catalogue
+        start = Path(str(QSettings().value("last_dir", str(Path.home()))))
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export selection", str(start / f"{catalogue.name}_selection.fits"), _FITS_FILTER,
+            options=QFileDialog.Option.DontConfirmOverwrite)
+        if path:
+            out = Path(path)
+            if not out.suffix:
+                out = out.with_suffix(".fits")
+            self.export_selection_to(out)
+
+    def _can_export(self) -> bool:
+        if self.session.catalogue is None:
+            self.show_error("Nothing to export", "Open a catalogue and select some objects first.")
+            return False
+        if not len(self.session.selection.rows):
+            self.show_error("Nothing to export", "The selection is empty: select some objects "
+                            "on the map or in the table before exporting.")
+            return False
+        return True
+
+    def export_selection_to(self, out: Path | str) -> Path | None:
+        """Write the selected rows (and their cutouts, light curves, embedding and
+        map coordinates) to ``out``; asks before replacing an existing file."""
+        if not self._can_export():
+            return None
+        out = Path(out)
+        overwrite = False
+        if out.exists():
+            answer = QMessageBox.question(
+                self, "Replace file?", f"{out} already exists. Replace it?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+            overwrite = True
+        session = self.session
+        try:
+            written = export_selection(session.catalogue, session.selection.rows, out,
+                                       embedding=session.embedding, projection=session.projection,
+                                       description=session.selection.description,
+                                       overwrite=overwrite)
+        except UserError as exc:
+            self.show_error("Cannot export the selection", str(exc))
+            return None
+        except Exception as exc:  # noqa: BLE001
+            log.exception("export to %s failed", out)
+            self.show_error("Cannot export the selection", f"Writing {out} failed: {exc}")
+            return None
+        self.statusBar().showMessage(
+            f"Exported {len(session.selection.rows)} objects to {written}", 8000)
+        return written
+
+    # -- session events --------------------------------------------------------------------
+    def _on_catalogue_changed(self, catalogue: Catalogue) -> None:
+        self.stack.setCurrentWidget(self.scatter_panel)
+        parts = [f"{len(catalogue)} objects"]
+        if catalogue.images is not None:
+            c, h, w = catalogue.images.shape
+            parts.append(f"{c}-band {h}\u00d7{w} cutouts")
+        if catalogue.lightcurves is not None:
+            parts.append("light curves")
+        self.statusBar().showMessage(f"Opened {catalogue.name}: {', '.join(parts)}", 8000)
+        self._update_title()
+
+    def _on_selection_changed(self, _old: RowSet, new: RowSet, _source: object) -> None:
+        # Keep the cutout and light curve on a selected object.
+        selection = self.session.selection
+        if len(new) and (selection.focus is None or selection.focus not in new):
+            selection.set_focus(int(new.rows[0]), source=self)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        catalogue = self.session.catalogue
+        if catalogue is None:
+            self.setWindowTitle("AstroExplorer")
+            return
+        n_selected = len(self.session.selection.rows)
+        self.setWindowTitle(f"{catalogue.name} \u2014 {len(catalogue)} objects, "
+                            f"{n_selected} selected \u2014 AstroExplorer")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        """Cancel running jobs and wait for their threads before closing."""
+        self.jobs_panel.shutdown(10_000)
+        super().closeEvent(event)

@@ -1,0 +1,117 @@
+"""Save screenshots of the main window and each view on the demo survey.
+
+Run offscreen (``QT_QPA_PLATFORM=offscreen``) or under ``xvfb-run``::
+
+    python -c "from pathlib import Path; \\
+               from astroexplorer.gui.screenshots import save_screenshots; \\
+               print(save_screenshots(Path('screenshots')))"
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ..analysis import embedding_job, projection_job
+from ..core.rowset import RowSet
+from ..core.selection import SelectionMode
+from ..io import read_catalogue
+from ..jobs.base import run_sync
+from .app import ensure_application
+
+__all__ = ["save_screenshots"]
+
+
+def _settle(app: QApplication, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
+                     catalogue_path: Path | None = None, projection: str = "umap",
+                     colour_by: str = "morphology") -> list[Path]:
+    """Open the simulated survey, embed (PCA), map, colour, select and focus, then
+    save ``main_window.png`` and one PNG per view in ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Created if needed; existing PNGs of the same names are replaced.
+    size : (int, int)
+        Window size in pixels.
+    catalogue_path : Path, optional
+        A catalogue to use instead of the simulated survey demo (built if needed).
+    projection : str
+        Projection method of the map (``"umap"``, or ``"pca"`` for speed).
+    colour_by : str
+        Column to colour the map by (ignored if the catalogue lacks it).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from .main_window import MainWindow
+
+    app = ensure_application()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if catalogue_path is None:
+        from ..demo import demo_paths
+
+        catalogue_path = demo_paths()["simulated_survey"]
+    catalogue = read_catalogue(catalogue_path)
+
+    window = MainWindow()
+    window.resize(*size)
+    window.show()
+    _settle(app)
+    window.set_catalogue(catalogue)
+    session = window.session
+    embedding = run_sync(embedding_job("pca", catalogue))
+    session.set_embedding(embedding)
+    session.set_projection(run_sync(projection_job(projection, embedding.vectors)))
+    if colour_by in catalogue.table.colnames:
+        window.analysis_panel.set_colour_by(colour_by)
+    _settle(app)
+
+    # A box around the densest part of the map, a quarter of its size on a side.
+    scatter = window.scatter_panel
+    xy = scatter.plotted_xy
+    lo, hi = np.percentile(xy, [5, 95], axis=0)
+    centre = _densest_point(xy, lo, hi)
+    half = (hi - lo) / 8
+    rows = scatter.select_box(*(centre - half), *(centre + half), SelectionMode.REPLACE)
+    if not len(rows):
+        rows = RowSet(scatter.plotted_rows[:20])
+        session.selection.select(rows, SelectionMode.REPLACE, source=None)
+    session.selection.set_focus(int(rows.rows[len(rows) // 2]), source=None)
+    _settle(app, 10)
+
+    views: dict[str, QWidget] = {
+        "main_window": window,
+        "scatter": window.scatter_panel,
+        "table": window.table_panel,
+        "image": window.image_panel,
+        "lightcurve": window.lightcurve_panel,
+        "controls": window.analysis_panel,
+    }
+    written = []
+    for name, widget in views.items():
+        path = out_dir / f"{name}.png"
+        if not widget.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        written.append(path)
+    window.close()
+    _settle(app)
+    return written
+
+
+def _densest_point(xy: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int = 12) -> np.ndarray:
+    """Centre of the most populated cell of a ``bins`` x ``bins`` grid over [lo, hi]."""
+    counts, xe, ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=bins,
+                                    range=[(lo[0], hi[0]), (lo[1], hi[1])])
+    i, j = np.unravel_index(np.argmax(counts), counts.shape)
+    return np.array([(xe[i] + xe[i + 1]) / 2, (ye[j] + ye[j + 1]) / 2])

@@ -1,0 +1,370 @@
+"""The catalogue as a virtual table view, linked to the Session's selection."""
+
+from __future__ import annotations
+
+import numpy as np
+from astropy.table import Table
+from PySide6.QtCore import (QAbstractTableModel, QItemSelection, QItemSelectionModel,
+                            QModelIndex, QPersistentModelIndex, Qt)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+
+from ..core.catalogue import Catalogue
+from ..core.rowset import RowSet
+from ..core.selection import SelectionMode
+from ..core.session import Session
+from .binding import connect_weakly
+
+__all__ = ["CatalogueTableModel", "TablePanel", "format_value", "column_header",
+           "column_float_format"]
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def column_header(table: Table, name: str) -> str:
+    """A column's header: its name, with its unit in brackets (``ra [deg]``)."""
+    unit = table[name].unit
+    text = str(unit) if unit is not None else ""
+    return f"{name} [{text}]" if text else name
+
+
+def format_value(value: object) -> str:
+    """A cell's text: compact numbers, short summaries of array values."""
+    if isinstance(value, np.ma.core.MaskedConstant) or value is np.ma.masked:
+        return "\u2014"
+    if isinstance(value, np.ndarray):
+        return _summarise_array(value)
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return _format_float(float(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _format_float(value: float) -> str:
+    if not np.isfinite(value):
+        return "nan" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude >= 1e6 or magnitude < 1e-3):
+        return f"{value:.4e}"
+    # Up to 7 significant digits: enough for coordinates in degrees (~0.4").
+    return f"{value:.7g}" if magnitude >= 1 else f"{value:.5g}"
+
+
+def column_float_format(values: np.ndarray, col_format: str | None = None) -> str | None:
+    """A format spec shared by a float column, so that its decimals line up: about
+    7 significant digits at the column's typical size (``.4f`` for RA in degrees);
+    an exponent for very large or small values; the column's own ``format`` if set.
+    Returns None for non-float columns."""
+    if values.dtype.kind != "f" or values.ndim != 1:
+        return None
+    if col_format and not col_format.startswith("{"):
+        spec = col_format.lstrip("%")
+        try:
+            format(1.5, spec)
+            return spec
+        except ValueError:
+            pass
+    sample = np.ma.filled(np.ma.asarray(values[:10_000], dtype=np.float64), np.nan)
+    sample = np.abs(sample[np.isfinite(sample)])
+    if not sample.size or not sample.any():
+        return ".4g"
+    typical = float(np.percentile(sample[sample > 0], 90))
+    if typical >= 1e6 or typical < 1e-3:
+        return ".4e"
+    return f".{int(np.clip(6 - np.floor(np.log10(typical)), 0, 8))}f"
+
+
+def _summarise_array(value: np.ndarray) -> str:
+    flat = value.ravel()
+    shape = "\u00d7".join(str(s) for s in value.shape)
+    if flat.size == 0:
+        return f"[{shape}]"
+    head = ", ".join(format_value(v) for v in flat[:3])
+    more = ", \u2026" if flat.size > 3 else ""
+    return f"[{shape}] {head}{more}"
+
+
+class CatalogueTableModel(QAbstractTableModel):
+    """A read-only, virtual model over an astropy Table.
+
+    No per-row Python objects are made: cells are formatted when the view asks.
+    Sorting keeps a permutation ``order`` (view row -> catalogue row) computed
+    with numpy, so views of large catalogues sort instantly.
+    """
+
+    def __init__(self, catalogue: Catalogue | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._table: Table | None = None
+        self._columns: list[np.ndarray] = []
+        self._headers: list[str] = []
+        self._tooltips: list[str] = []
+        self._numeric: list[bool] = []
+        self._formats: list[str | None] = []
+        self._order: np.ndarray | None = None
+        self._inverse: np.ndarray | None = None
+        self.set_catalogue(catalogue)
+
+    # -- content ------------------------------------------------------------------
+    def set_catalogue(self, catalogue: Catalogue | None) -> None:
+        """Show ``catalogue`` (or nothing), in its own row order."""
+        self.beginResetModel()
+        table = catalogue.table if catalogue is not None else None
+        self._table = table
+        self._columns, self._headers, self._tooltips, self._numeric = [], [], [], []
+        self._formats = []
+        if table is not None:
+            for name in table.colnames:
+                col = table[name]
+                # A plain ndarray view (masked columns keep their mask) for fast access.
+                self._columns.append(col if isinstance(col, np.ma.MaskedArray) else np.asarray(col))
+                self._headers.append(column_header(table, name))
+                self._tooltips.append(str(col.description or name))
+                self._numeric.append(col.dtype.kind in "iuf" and col.ndim == 1)
+                self._formats.append(column_float_format(self._columns[-1], col.format))
+        self._order = None
+        self._inverse = None
+        self.endResetModel()
+
+    @property
+    def order(self) -> np.ndarray | None:
+        """View row -> catalogue row, or None when in catalogue order."""
+        return self._order
+
+    def catalogue_rows(self, view_rows: np.ndarray) -> np.ndarray:
+        """Catalogue rows shown at ``view_rows``."""
+        view_rows = np.asarray(view_rows, dtype=np.int64)
+        return view_rows if self._order is None else self._order[view_rows]
+
+    def view_rows(self, catalogue_rows: np.ndarray) -> np.ndarray:
+        """View rows showing ``catalogue_rows``."""
+        catalogue_rows = np.asarray(catalogue_rows, dtype=np.int64)
+        return catalogue_rows if self._inverse is None else self._inverse[catalogue_rows]
+
+    # -- Qt model interface -------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        if parent.isValid() or self._table is None:
+            return 0
+        return len(self._table)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            row = int(self.catalogue_rows(np.array([index.row()]))[0])
+            value = self._columns[index.column()][row]
+            spec = self._formats[index.column()]
+            if spec is not None and not np.ma.is_masked(value) and np.isfinite(value):
+                return format(float(value), spec)
+            return format_value(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if self._numeric[index.column()]:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self._headers[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self._tooltips[section]
+        elif role == Qt.ItemDataRole.DisplayRole:
+            # Row numbers are catalogue rows, so they stay with the object when sorted.
+            return str(int(self.catalogue_rows(np.array([section]))[0]))
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by a column with numpy (stable; masked and NaN values last)."""
+        if self._table is None or not 0 <= column < len(self._columns):
+            return
+        values = self._columns[column]
+        if values.ndim != 1:
+            return
+        self.layoutAboutToBeChanged.emit()
+        keys = np.ma.filled(values, np.nan) if values.dtype.kind == "f" else np.ma.getdata(values)
+        order_ = np.argsort(keys, kind="stable")
+        if order == Qt.SortOrder.DescendingOrder:
+            order_ = order_[::-1].copy()
+        self._order = order_.astype(np.int64)
+        self._inverse = np.empty_like(self._order)
+        self._inverse[self._order] = np.arange(self._order.size)
+        self.layoutChanged.emit()
+
+
+def _runs(sorted_rows: np.ndarray) -> list[tuple[int, int]]:
+    """Contiguous runs ``(first, last)`` of a sorted integer array."""
+    if sorted_rows.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(sorted_rows) != 1)
+    starts = np.concatenate([[0], breaks + 1])
+    stops = np.concatenate([breaks, [sorted_rows.size - 1]])
+    return [(int(sorted_rows[a]), int(sorted_rows[b])) for a, b in zip(starts, stops)]
+
+
+class TablePanel(QWidget):
+    """The catalogue table; row selection is the Session's selection.
+
+    Selecting rows here selects them in the Session (``source=self``); a change
+    made elsewhere selects the rows here and scrolls to the focused (or first)
+    selected row. Changes this panel made itself are ignored.
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.model = CatalogueTableModel(session.catalogue, self)
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.horizontalHeader().setSortIndicatorShown(True)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.view.horizontalHeader().setDefaultSectionSize(96)
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        # Sorting by clicking a header is the model's own numpy sort. Start unsorted:
+        # enabling sorting sorts at once by the indicator's column.
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self._updating = False
+        self._connect_selection_model()
+        self.model.layoutAboutToBeChanged.connect(self._on_about_to_sort)
+        self.model.layoutChanged.connect(self._on_sorted)
+        connect_weakly(session.catalogue_changed, self, TablePanel._on_catalogue_changed)
+        connect_weakly(session.selection.changed, self, TablePanel._on_selection_changed)
+        connect_weakly(session.selection.focus_changed, self, TablePanel._on_focus_changed)
+
+    # -- public helpers (also used by tests) ------------------------------------------
+    def select_rows(self, rows: np.ndarray | list[int],
+                    mode: SelectionMode = SelectionMode.REPLACE) -> None:
+        """Select catalogue ``rows`` in the view, as a user would by clicking."""
+        flag = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                if mode is SelectionMode.REPLACE else QItemSelectionModel.SelectionFlag.Select)
+        if mode is SelectionMode.SUBTRACT:
+            flag = QItemSelectionModel.SelectionFlag.Deselect
+        self.view.selectionModel().select(
+            self._item_selection(np.asarray(rows, dtype=np.int64)),
+            flag | QItemSelectionModel.SelectionFlag.Rows,
+        )
+
+    def selected_catalogue_rows(self) -> np.ndarray:
+        """Catalogue rows selected in the view, sorted, shape (n,)."""
+        parts = [np.arange(r.top(), r.bottom() + 1)
+                 for r in self.view.selectionModel().selection()]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(self.model.catalogue_rows(np.concatenate(parts)))
+
+    def current_catalogue_row(self) -> int | None:
+        """Catalogue row of the view's current index (the focused row), if any."""
+        index = self.view.currentIndex()
+        if not index.isValid():
+            return None
+        return int(self.model.catalogue_rows(np.array([index.row()]))[0])
+
+    # -- internals ------------------------------------------------------------------
+    def _connect_selection_model(self) -> None:
+        selection_model = self.view.selectionModel()
+        selection_model.selectionChanged.connect(self._on_view_selection_changed)
+        selection_model.currentRowChanged.connect(self._on_current_row_changed)
+
+    def _item_selection(self, catalogue_rows: np.ndarray) -> QItemSelection:
+        selection = QItemSelection()
+        last_column = max(self.model.columnCount() - 1, 0)
+        for first, last in _runs(np.sort(self.model.view_rows(catalogue_rows))):
+            selection.select(self.model.index(first, 0), self.model.index(last, last_column))
+        return selection
+
+    def _on_catalogue_changed(self, catalogue: Catalogue) -> None:
+        self._updating = True
+        try:
+            self.model.set_catalogue(catalogue)
+            self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            self.view.resizeColumnsToContents()
+            header = self.view.horizontalHeader()
+            for i in range(self.model.columnCount()):
+                header.resizeSection(i, min(max(header.sectionSize(i), 60), 220))
+        finally:
+            self._updating = False
+
+    def _on_view_selection_changed(self, *_args: object) -> None:
+        if self._updating or self.session.catalogue is None:
+            return
+        rows = RowSet(self.selected_catalogue_rows())
+        self.session.selection.select(rows, SelectionMode.REPLACE, source=self,
+                                      description=f"{len(rows)} rows picked in the table")
+
+    def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._updating or not current.isValid() or self.session.catalogue is None:
+            return
+        row = int(self.model.catalogue_rows(np.array([current.row()]))[0])
+        self.session.selection.set_focus(row, source=self)
+
+    def _on_selection_changed(self, _old: RowSet, new: RowSet, source: object) -> None:
+        if source is self:
+            return
+        self._updating = True
+        try:
+            self._show_selection(new)
+        finally:
+            self._updating = False
+        focus = self.session.selection.focus
+        if focus is not None and focus in new:
+            self._scroll_to(focus)
+        elif len(new):
+            self._scroll_to(int(new.rows[0]))
+
+    def _show_selection(self, rows: RowSet) -> None:
+        self.view.selectionModel().select(
+            self._item_selection(rows.rows),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+
+    def _on_focus_changed(self, row: int | None, source: object) -> None:
+        if source is self or row is None:
+            return
+        self._updating = True
+        try:
+            index = self.model.index(int(self.model.view_rows(np.array([row]))[0]), 0)
+            self.view.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        finally:
+            self._updating = False
+        self._scroll_to(row)
+
+    def _scroll_to(self, catalogue_row: int) -> None:
+        view_row = int(self.model.view_rows(np.array([catalogue_row]))[0])
+        self.view.scrollTo(self.model.index(view_row, 0),
+                           QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def _on_about_to_sort(self) -> None:
+        self._updating = True
+
+    def _on_sorted(self) -> None:
+        # Rows moved: select the Session's rows at their new places.
+        try:
+            self._show_selection(self.session.selection.rows)
+            focus = self.session.selection.focus
+            if focus is not None:
+                index = self.model.index(int(self.model.view_rows(np.array([focus]))[0]), 0)
+                self.view.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        finally:
+            self._updating = False
+        focus = self.session.selection.focus
+        if focus is not None:
+            self._scroll_to(focus)
