@@ -1,0 +1,21 @@
+"""Deep learning on cutouts (the only package that imports torch).
+
+Encoders, sky augmentations, contrastive losses and self-supervised training jobs
+that return :class:`~astroexplorer.core.catalogue.Embedding` objects.
+"""
+
+from .augment import SkyAugment
+from .device import (
+    available_cpus,
+    configure_cpu_threads,
+    describe_device,
+    select_device,
+)
+from .encoders import MIN_IMAGE_SIZE, ProjectionHead, SmallCNNEncoder
+from .losses import nt_xent_loss
+from .simclr import simclr_job
+
+__all__ = [
+    "MIN_IMAGE_SIZE", "ProjectionHead", "SkyAugment", "SmallCNNEncoder", "available_cpus",
+    "configure_cpu_threads", "describe_device", "nt_xent_loss", "select_device", "simclr_job",
+]

@@ -1,0 +1,135 @@
+"""Image encoders for cutouts: a small residual CNN and the SimCLR projection head."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["MIN_IMAGE_SIZE", "ProjectionHead", "SmallCNNEncoder"]
+
+#: Smallest cutout side (pixels) the encoders accept: three stride-2 stages leave 2 px.
+MIN_IMAGE_SIZE = 16
+
+
+class _ResidualBlock(nn.Module):
+    """Two 3x3 convolutions with BatchNorm and an identity (or 1x1) shortcut.
+
+    Shapes: ``(B, c_in, H, W) -> (B, c_out, ceil(H / stride), ceil(W / stride))``.
+    """
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.act = nn.ReLU(inplace=True)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
+            )
+        # Zero-init the last BN so each block starts as the identity: stabler early training.
+        nn.init.zeros_(self.bn2.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.act(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.act(out + self.shortcut(x))
+
+
+class SmallCNNEncoder(nn.Module):
+    """A small ResNet-style encoder from cutouts to representation vectors.
+
+    Architecture: a 3x3 stem at full resolution, then three residual stages of
+    widths ``width, 2*width, 4*width``, each downsampling by 2, a final residual
+    block, global average pooling and a linear map to ``dim``. Works for any number
+    of bands and any ``H, W >= 16`` (the pooling removes the spatial size).
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of bands ``C``.
+    dim : int
+        Size ``D`` of the representation.
+    width : int
+        Channels of the first stage; cost grows roughly as ``width**2``.
+
+    Notes
+    -----
+    ``forward(x)``: ``x`` of shape ``(B, C, H, W)`` (float, normalised cutouts)
+    returns ``(B, D)``.
+    """
+
+    def __init__(self, in_channels: int, dim: int = 128, width: int = 32) -> None:
+        super().__init__()
+        if in_channels < 1 or dim < 1 or width < 1:
+            raise ValueError("in_channels, dim and width must all be positive")
+        self.in_channels = in_channels
+        self.dim = dim
+        self.width = width
+        w = width
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)
+        )
+        self.stages = nn.Sequential(
+            _ResidualBlock(w, w, stride=2),
+            _ResidualBlock(w, 2 * w, stride=2),
+            _ResidualBlock(2 * w, 4 * w, stride=2),
+            _ResidualBlock(4 * w, 4 * w, stride=1),
+        )
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4 * w, dim)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Encode cutouts.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, C, H, W)
+
+        Returns
+        -------
+        Tensor, shape (B, dim)
+        """
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"expected input of shape (B, {self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
+        h = self.stages(self.stem(x))
+        return self.fc(torch.flatten(self.pool(h), 1))
+
+
+class ProjectionHead(nn.Module):
+    """The SimCLR projection MLP: ``Linear -> BatchNorm -> ReLU -> Linear``.
+
+    Parameters
+    ----------
+    dim : int
+        Input size (the encoder's representation size).
+    hidden : int
+        Hidden layer size.
+    out : int
+        Output size (where the contrastive loss is computed).
+
+    Notes
+    -----
+    ``forward(h)``: ``(B, dim) -> (B, out)``. In training mode the batch needs at
+    least 2 rows (BatchNorm).
+    """
+
+    def __init__(self, dim: int, hidden: int, out: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(dim, hidden, bias=False),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, out),
+        )
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """Project representations, ``(B, dim) -> (B, out)``."""
+        return self.net(h)
