@@ -6,26 +6,34 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import (QAction, QCloseEvent, QFont, QGuiApplication, QKeySequence,
-                           QShowEvent)
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..analysis import PROJECTION_METHODS, embedding_job, projection_job
 from ..core.catalogue import Catalogue, Embedding, Projection
 from ..core.errors import UserError
 from ..core.rowset import RowSet
 from ..core.session import Session
+from ..demo import demo_job
 from ..io import export_selection, read_catalogue
 from ..io.table_reader import TABLE_FORMATS
-from .controls import AnalysisPanel
 from .binding import connect_weakly
+from .controls import AnalysisPanel
 from .image_view import ImagePanel
 from .jobs_panel import JobsPanel
 from .lightcurve_view import LightCurvePanel
 from .scatter import ScatterPanel
 from .table import TablePanel
-from ..demo import demo_job
 from .workers import JobWorker
 
 __all__ = ["MainWindow", "WelcomePage", "DEMOS"]
@@ -38,7 +46,7 @@ DEMOS = {
                          "3000 simulated stars and galaxies with known labels: "
                          "g/r/z cutouts and light curves"),
     "hubble_xdf": ("Hubble XDF",
-                   "about 1400 sources detected in the Hubble eXtreme Deep Field press "
+                   "about 1,360 sources detected in the Hubble eXtreme Deep Field press "
                    "image, with its (uncalibrated) colour cutouts"),
 }
 _FITS_PATTERNS = "*.fits *.fit *.fts *.fits.gz"

@@ -9,15 +9,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QPainterPath
-from PySide6.QtWidgets import (QGraphicsPathItem, QGraphicsRectItem, QLabel, QToolBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QLabel,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.catalogue import Catalogue
 from ..core.rowset import RowSet
 from ..core.selection import SelectionMode
 from ..core.session import Session
-from .controls import ColourScheme, colour_scheme
 from .binding import connect_weakly
+from .controls import ColourScheme, colour_scheme
 
 __all__ = ["ScatterPanel", "ToolMode", "points_in_box", "points_in_polygon",
            "mode_from_modifiers", "default_axis_columns"]

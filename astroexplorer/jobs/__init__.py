@@ -1,6 +1,6 @@
 """Long-running work: generator jobs, progress, cancellation and runners."""
 
-from .base import CancelToken, Cancelled, Job, Progress, run_sync
+from .base import Cancelled, CancelToken, Job, Progress, run_sync
 from .process import ProcessJobError, run_in_process
 
 __all__ = [

@@ -9,7 +9,13 @@ import pytest
 from scipy import special
 
 from astroexplorer.demo import galaxies as gal
-from astroexplorer.demo.galaxies import BANDS, MORPHOLOGIES, PIXEL_SCALE_ARCSEC, render_cutouts, render_object
+from astroexplorer.demo.galaxies import (
+    BANDS,
+    MORPHOLOGIES,
+    PIXEL_SCALE_ARCSEC,
+    render_cutouts,
+    render_object,
+)
 
 SIZE = 64
 G, R, Z = (BANDS.index(b) for b in ("g", "r", "z"))

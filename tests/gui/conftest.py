@@ -14,8 +14,7 @@ import pytest  # noqa: E402
 from astropy import units as u  # noqa: E402
 from astropy.table import Column, Table  # noqa: E402
 
-from astroexplorer.core import (ArrayImageSource, Catalogue, Session,  # noqa: E402
-                                TableLightCurveSource)
+from astroexplorer.core import ArrayImageSource, Catalogue, Session, TableLightCurveSource  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

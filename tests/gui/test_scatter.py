@@ -9,8 +9,14 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from astroexplorer.core import Embedding, Projection, RowSet, SelectionMode, Session
-from astroexplorer.gui.scatter import (ScatterPanel, ToolMode, default_axis_columns,
-                                       mode_from_modifiers, points_in_box, points_in_polygon)
+from astroexplorer.gui.scatter import (
+    ScatterPanel,
+    ToolMode,
+    default_axis_columns,
+    mode_from_modifiers,
+    points_in_box,
+    points_in_polygon,
+)
 
 from .conftest import make_catalogue
 

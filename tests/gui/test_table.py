@@ -7,8 +7,12 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from astroexplorer.core import RowSet, SelectionMode, Session
-from astroexplorer.gui.table import (CatalogueTableModel, TablePanel, column_float_format,
-                                     format_value)
+from astroexplorer.gui.table import (
+    CatalogueTableModel,
+    TablePanel,
+    column_float_format,
+    format_value,
+)
 
 from .conftest import make_catalogue
 

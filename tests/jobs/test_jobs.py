@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from astroexplorer.core.errors import UserError
-from astroexplorer.jobs import CancelToken, Cancelled, Progress, ProcessJobError, run_in_process, run_sync
+from astroexplorer.jobs import (
+    Cancelled,
+    CancelToken,
+    ProcessJobError,
+    Progress,
+    run_in_process,
+    run_sync,
+)
 
 
 def counting_job(n: int, log: list | None = None):
