@@ -12,15 +12,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from ..analysis.display import INTERVALS, STRETCHES, make_rgb, stretch_image
 from ..core.catalogue import Catalogue
 from ..core.session import Session
-from .binding import connect_weakly
+from .row_panel import RowPanel
 
 __all__ = ["ImagePanel", "RGB_COMPOSITE"]
 
@@ -48,7 +46,7 @@ def _combo(items: tuple[str, ...] | list[str], tooltip: str) -> QComboBox:
     return combo
 
 
-class ImagePanel(QWidget):
+class ImagePanel(RowPanel):
     """Shows the cutout of the session's focused row.
 
     Pixel ``(0, 0)`` of the cutout (FITS row 0) is drawn at the lower left, as in
@@ -64,9 +62,7 @@ class ImagePanel(QWidget):
     """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self._row: int | None = None
+        super().__init__(session, parent)
         self._cutout: np.ndarray | None = None
         self._bands: tuple[str, ...] = ()
 
@@ -84,18 +80,10 @@ class ImagePanel(QWidget):
             controls.addWidget(combo)
         controls.addStretch(1)
 
-        self.title_label = QLabel()
-        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout_label = QLabel(_HINT)
         self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout_label.setToolTip("Pixel (x, y) under the cursor and its value in each band")
-        for label in (self.title_label, self.readout_label):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-        self.message_label = QLabel()
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: gray;")
+        self.readout_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         # Grey around the cutout, so that its edges show against a black sky.
         self.graphics = pg.GraphicsLayoutWidget()
@@ -106,35 +94,12 @@ class ImagePanel(QWidget):
         self.view.addItem(self.image_item)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.message_label)
-        self.stack.addWidget(self.graphics)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.readout_label)
-
         self.band_combo.currentIndexChanged.connect(self._on_display_changed)
         self.stretch_combo.currentIndexChanged.connect(self._on_display_changed)
         self.interval_combo.currentIndexChanged.connect(self._on_display_changed)
-        connect_weakly(session.catalogue_changed, self, ImagePanel._on_catalogue_changed)
-        connect_weakly(session.selection.focus_changed, self, ImagePanel._on_focus_changed)
-        self._on_catalogue_changed(session.catalogue)
+        self._install(controls, self.graphics, footer=self.readout_label)
 
     # -- state read by tests and other views ------------------------------------
-
-    @property
-    def shown_row(self) -> int | None:
-        """The catalogue row whose cutout is displayed, or None (empty state)."""
-        return self._row
-
-    @property
-    def message(self) -> str:
-        """The empty-state message, or "" while a cutout is shown."""
-        return self.message_label.text() if self.stack.currentWidget() is self.message_label else ""
 
     @property
     def shown_image(self) -> np.ndarray | None:
@@ -162,9 +127,6 @@ class ImagePanel(QWidget):
         self._show(self.session.selection.focus)
         if self._row is not None:
             self.view.autoRange(padding=0)
-
-    def _on_focus_changed(self, row: int | None, source: object = None) -> None:
-        self._show(row)
 
     def _on_display_changed(self, *_: object) -> None:
         self._update_scaling_enabled()

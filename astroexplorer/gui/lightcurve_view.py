@@ -6,15 +6,11 @@ import logging
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
-    QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -22,7 +18,7 @@ from ..analysis.display import band_wavelength, fold_time
 from ..core.catalogue import Catalogue
 from ..core.lightcurves import LightCurve
 from ..core.session import Session
-from .binding import connect_weakly
+from .row_panel import RowPanel
 
 __all__ = ["LightCurvePanel", "band_colour", "BAND_COLOURS"]
 
@@ -65,7 +61,7 @@ def _wavelength_key(band: str) -> tuple[float, str]:
     return (wavelength if wavelength is not None else np.inf, band)
 
 
-class LightCurvePanel(QWidget):
+class LightCurvePanel(RowPanel):
     """Plots the light curve of the session's focused row.
 
     Magnitudes are drawn with the y axis inverted (bright up). "Fold" shows phase
@@ -81,9 +77,7 @@ class LightCurvePanel(QWidget):
     """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self._row: int | None = None
+        super().__init__(session, parent)
         self._lightcurve: LightCurve | None = None
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._error_bars: dict[str, pg.ErrorBarItem] = {}
@@ -108,11 +102,6 @@ class LightCurvePanel(QWidget):
         controls.addWidget(self.period_spin)
         controls.addStretch(1)
 
-        self.message_label = QLabel()
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: gray;")
-
         self.plot_widget = pg.PlotWidget(background="w")
         self.plot_widget.setMinimumSize(160, 120)
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
@@ -128,36 +117,11 @@ class LightCurvePanel(QWidget):
                                     pen=None, brush=None)
         self.legend.setParentItem(self.plot_item)
         self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-4, -3))
-        self.title_label = QLabel()
-        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.message_label)
-        self.stack.addWidget(self.plot_widget)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.stack, 1)
-
         self.fold_check.toggled.connect(self._on_fold_changed)
         self.period_spin.valueChanged.connect(self._on_period_changed)
-        connect_weakly(session.catalogue_changed, self, LightCurvePanel._on_catalogue_changed)
-        connect_weakly(session.selection.focus_changed, self, LightCurvePanel._on_focus_changed)
-        self._on_catalogue_changed(session.catalogue)
+        self._install(controls, self.plot_widget)
 
     # -- state read by tests and other views ------------------------------------
-
-    @property
-    def shown_row(self) -> int | None:
-        """The catalogue row whose light curve is displayed, or None (empty state)."""
-        return self._row
-
-    @property
-    def message(self) -> str:
-        """The empty-state message, or "" while a light curve is shown."""
-        return self.message_label.text() if self.stack.currentWidget() is self.message_label else ""
 
     @property
     def curves(self) -> dict[str, pg.PlotDataItem]:
@@ -181,9 +145,6 @@ class LightCurvePanel(QWidget):
         self._row = None
         self._period_column = self._find_period_column(catalogue)
         self._show(self.session.selection.focus)
-
-    def _on_focus_changed(self, row: int | None, source: object = None) -> None:
-        self._show(row)
 
     def _on_fold_changed(self, checked: bool) -> None:
         self.period_spin.setEnabled(checked)
