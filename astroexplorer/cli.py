@@ -123,7 +123,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_embed(args) -> int:
-    from .analysis import embedding_job
+    from .analysis.embedding import DEFAULT_EPOCHS, embedding_job
     from .io import read_catalogue
 
     cat = read_catalogue(Path(args.file))
@@ -189,7 +189,6 @@ def cmd_gui(args) -> int:
     return run_app(Path(args.file) if args.file else None, demo=args.demo)
 
 
-DEFAULT_EPOCHS = 10
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.set_defaults(func=cmd_info)
 
-    from .analysis.embedding import EMBEDDING_METHODS
+    from .analysis.embedding import DEFAULT_EPOCHS, EMBEDDING_METHODS
     from .analysis.projection import PROJECTION_METHODS
 
     s = sub.add_parser("embed", help="compute an embedding of a catalogue's cutouts")

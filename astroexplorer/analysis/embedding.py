@@ -11,9 +11,12 @@ from ..jobs.base import Job, Progress
 from ..registry import MethodEntry, Registry
 from .preprocess import fit_band_scales, normalise_cutouts
 
-__all__ = ["EMBEDDING_METHODS", "pca_pixels_job", "embedding_job"]
+__all__ = ["EMBEDDING_METHODS", "DEFAULT_EPOCHS", "pca_pixels_job", "embedding_job"]
 
 EMBEDDING_METHODS = Registry("embedding")
+
+#: Training epochs of learned methods when the user does not say (CLI and GUI).
+DEFAULT_EPOCHS = 10
 
 
 def pca_pixels_job(

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..analysis import EMBEDDING_METHODS, PROJECTION_METHODS
+from ..analysis.embedding import DEFAULT_EPOCHS
 from ..core.catalogue import Catalogue
 from ..core.session import Session
 from .binding import connect_weakly
@@ -227,7 +228,7 @@ class AnalysisPanel(QWidget):
             self.method_combo.setItemData(self.method_combo.count() - 1, entry.description,
                                           Qt.ItemDataRole.ToolTipRole)
         self.method_combo.currentIndexChanged.connect(lambda _i: self._update_state())
-        self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=20)
+        self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=DEFAULT_EPOCHS)
         self.epochs_spin.setToolTip("Training epochs (learned methods only)")
         self.device_combo = _combo("Where learned methods train: auto picks a GPU if present")
         for device in ("auto", "cpu", "cuda"):
