@@ -9,7 +9,7 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
-from tests.io.test_fits_roundtrip import fitsverify_errors
+from tests.helpers import fitsverify_errors
 
 
 def cli(*args, check=True):

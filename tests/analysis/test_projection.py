@@ -4,7 +4,7 @@ import pytest
 from astroexplorer.analysis import embedding_job, projection_job
 from astroexplorer.core.errors import UserError
 from astroexplorer.jobs import run_sync
-from tests.conftest import make_small_catalogue
+from tests.helpers import make_small_catalogue
 
 
 def blobs(n_per=60, seed=0):

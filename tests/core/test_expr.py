@@ -3,7 +3,7 @@ import pytest
 
 from astroexplorer.core.errors import UserError
 from astroexplorer.core.expr import parse_rows
-from tests.conftest import make_small_catalogue
+from tests.helpers import make_small_catalogue
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import numpy as np
 
-from tests.conftest import make_small_catalogue
+from tests.helpers import make_small_catalogue
 
 
 def test_lightcurves_grouped_sorted_and_empty_where_missing():

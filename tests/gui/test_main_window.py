@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astropy.io import fits
 from astropy.table import Table
 from PySide6.QtWidgets import QFileDialog
 
-from astroexplorer.core import RowSet, SelectionMode
+from astroexplorer.core import Embedding, Projection, RowSet, SelectionMode
 from astroexplorer.jobs import Progress
+from tests.helpers import fitsverify_errors
 
 
 def open_survey(window, survey_path: Path) -> None:
@@ -153,12 +155,21 @@ def test_failed_job_shows_an_error(qtbot, window, dialogs, demo_paths) -> None:
 
 def test_export_selection_and_read_back(window, survey_path: Path, tmp_path: Path, dialogs) -> None:
     open_survey(window, survey_path)
+    n = len(window.session.catalogue)
+    vectors = np.arange(n * 4, dtype=np.float32).reshape(n, 4)
+    window.session.set_embedding(Embedding(vectors, "pca"))
+    window.session.set_projection(Projection(vectors[:, :2], "pca"))
     rows = RowSet([3, 14, 15, 92])
     window.session.selection.select(rows, source="test", description="four objects")
     out = window.export_selection_to(tmp_path / "selection.fits")
     assert out == tmp_path / "selection.fits" and out.exists()
+    assert fitsverify_errors(out) == 0
     table = Table.read(out, hdu="CATALOGUE")
     assert list(table["row_index"]) == [3, 14, 15, 92]
+    np.testing.assert_array_equal(table["embedding"], vectors[[3, 14, 15, 92]])
+    np.testing.assert_array_equal(table["proj_y"], vectors[[3, 14, 15, 92], 1])
+    with fits.open(out) as hdul:
+        assert hdul["CUTOUTS"].data.shape[0] == 4 and len(hdul["LIGHTCURVES"].data) > 0
     original = window.session.catalogue.table
     assert list(table["object_id"]) == list(original["object_id"][[3, 14, 15, 92]])
     assert str(table["ra"].unit) == "deg"

@@ -7,7 +7,7 @@ from astropy.table import Table
 
 from astroexplorer.core.errors import UserError
 from astroexplorer.io import read_catalogue, write_catalogue_fits
-from tests.conftest import make_small_catalogue
+from tests.helpers import make_small_catalogue
 
 
 def good_fits(tmp_path):

@@ -1,6 +1,3 @@
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -9,20 +6,7 @@ from astropy.table import Table
 from astroexplorer.core import Embedding, Projection, RowSet
 from astroexplorer.core.errors import UserError
 from astroexplorer.io import export_selection, read_catalogue, write_catalogue_fits
-from tests.conftest import make_small_catalogue
-
-
-def fitsverify_errors(path) -> int:
-    """Number of errors fitsverify reports (it must be installed in CI)."""
-    exe = shutil.which("fitsverify")
-    if exe is None:
-        pytest.fail("fitsverify is not installed (Debian package fitsverify; see .ci/run)")
-    out = subprocess.run([exe, "-q", str(path)], capture_output=True, text=True)
-    # -q prints one line: "verification OK" or "... N warnings and M errors".
-    line = out.stdout.strip()
-    if "OK" in line:
-        return 0
-    return int(line.split("and")[-1].split()[0])
+from tests.helpers import fitsverify_errors, make_small_catalogue
 
 
 def write_bundle(path, cat):

@@ -1,0 +1,58 @@
+"""Helpers shared by the tests: small in-memory catalogues and fitsverify."""
+
+import shutil
+import subprocess
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.table import Column, Table
+
+from astroexplorer.core import ArrayImageSource, Catalogue, TableLightCurveSource
+
+__all__ = ["make_small_catalogue", "fitsverify_errors"]
+
+
+def make_small_catalogue(n: int = 40, seed: int = 0) -> Catalogue:
+    """n objects with 3-band 16x16 cutouts and 3-band light curves (object 3 has none)."""
+    rng = np.random.default_rng(seed)
+    table = Table()
+    table["object_id"] = Column(np.arange(100, 100 + n), description="identifier")
+    table["ra"] = Column(rng.uniform(10, 11, n), unit=u.deg, description="right ascension")
+    table["dec"] = Column(rng.uniform(-1, 1, n), unit=u.deg)
+    mag = rng.uniform(17, 21, n)
+    mag[2] = np.nan
+    table["mag_r"] = Column(mag, unit=u.mag)
+    table["label"] = Column(np.where(np.arange(n) % 2, "spiral", "elliptical"))
+    cube = rng.normal(0, 1, (n, 3, 16, 16)).astype(np.float32)
+    cube[:, :, 6:10, 6:10] += 20
+    ids, times, mags, errs, bands = [], [], [], [], []
+    for i in range(n):
+        if i == 3:
+            continue
+        m = 5 + i % 4
+        t = np.sort(rng.uniform(59000, 59100, m))[::-1]  # unsorted on disk on purpose
+        ids += [100 + i] * m
+        times += list(t)
+        mags += list(rng.normal(19, 0.1, m))
+        errs += [0.05] * m
+        bands += list(rng.choice(["g", "r", "i"], m))
+    lc = Table({"object_id": ids, "mjd": Column(times, unit=u.d), "mag": Column(mags, unit=u.mag),
+                "mag_err": Column(errs, unit=u.mag), "band": bands})
+    source = TableLightCurveSource(lc, np.asarray(table["object_id"]), "object_id", "mjd", "mag",
+                                   "mag_err", "band", origin="memory")
+    return Catalogue(table, name="small", images=ArrayImageSource(cube, ("g", "r", "i")),
+                     lightcurves=source)
+
+
+def fitsverify_errors(path) -> int:
+    """Number of errors fitsverify reports (it must be installed in CI)."""
+    exe = shutil.which("fitsverify")
+    if exe is None:
+        pytest.fail("fitsverify is not installed (Debian package fitsverify; see .ci/run)")
+    out = subprocess.run([exe, "-q", str(path)], capture_output=True, text=True)
+    # -q prints one line: "verification OK" or "... N warnings and M errors".
+    line = out.stdout.strip()
+    if "OK" in line:
+        return 0
+    return int(line.split("and")[-1].split()[0])
