@@ -435,6 +435,9 @@ class MainWindow(QMainWindow):
             parts.append("light curves")
         self.statusBar().showMessage(f"Opened {catalogue.name}: {', '.join(parts)}", 8000)
         self._update_title()
+        # Show the first object at once, so the cutout and light-curve views are not empty.
+        if len(catalogue):
+            self.session.selection.set_focus(0, source=self)
 
     def _on_selection_changed(self, _old: RowSet, new: RowSet, _source: object) -> None:
         # Keep the cutout and light curve on a selected object.

@@ -37,6 +37,9 @@ def test_open_shows_the_catalogue_at_once(window, survey_path: Path) -> None:
     assert catalogue.name in window.windowTitle() and "200 objects" in window.windowTitle()
     assert window.analysis_panel.compute_button.isEnabled()
     assert not window.analysis_panel.project_button.isEnabled()
+    # The first object is shown at once in the cutout and light-curve views.
+    assert window.session.selection.focus == 0
+    assert window.image_panel.shown_row == 0 and window.lightcurve_panel.shown_row == 0
 
 
 def test_file_open_dialog(window, survey_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
