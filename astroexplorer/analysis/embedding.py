@@ -52,7 +52,7 @@ EMBEDDING_METHODS.register(MethodEntry(
     "principal components of arcsinh-normalised pixels (baseline)",
 ))
 EMBEDDING_METHODS.register(MethodEntry(
-    "simclr", "SimCLR (contrastive CNN)", "astroexplorer.ml.simclr:simclr_job",
+    "simclr", "SimCLR", "astroexplorer.ml.simclr:simclr_job",
     "self-supervised contrastive CNN trained on augmented cutout pairs", needs="torch",
 ))
 
