@@ -80,6 +80,19 @@ class TableLightCurveSource(LightCurveSource):
         to catalogue rows through ``table[id_col]``.
     id_col, time_col, value_col, error_col, band_col : str
         Column names in ``table``; ``error_col`` and ``band_col`` may be None.
+
+    Notes
+    -----
+    An id shared by several catalogue rows is matched to the *first* of them only;
+    the later rows get an empty light curve (listed in ``duplicate_rows``), since
+    the observations cannot say which object they belong to. Observations of ids
+    that no catalogue row has are ignored. Points are returned in time order
+    whatever their order on disk; NaN values are kept (NaN times sort last).
+
+    Attributes
+    ----------
+    duplicate_rows : ndarray, shape (K,), int64
+        Catalogue rows whose id repeats an earlier row's, hence with no light curve.
     """
 
     def __init__(
@@ -110,6 +123,12 @@ class TableLightCurveSource(LightCurveSource):
         sorted_ids = obs_ids[self._order]
         self._start = np.searchsorted(sorted_ids, object_ids, side="left")
         self._stop = np.searchsorted(sorted_ids, object_ids, side="right")
+        # Only the first row with a given id gets its observations (see Notes).
+        first = np.zeros(object_ids.size, dtype=bool)
+        if object_ids.size:
+            first[np.unique(object_ids, return_index=True)[1]] = True
+        self.duplicate_rows = np.flatnonzero(~first).astype(np.int64)
+        self._stop[self.duplicate_rows] = self._start[self.duplicate_rows]
         self._n_rows = object_ids.size
 
     def __len__(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -55,29 +56,80 @@ def _read_table(hdu: fits.BinTableHDU) -> Table:
     return table
 
 
+def _open(path: Path) -> fits.HDUList:
+    """Open ``path`` and read every header, refusing truncated or corrupt files.
+
+    astropy only warns about a file shorter than its headers announce (and fails
+    later, when the data are used), so the sizes are checked here, before any use.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AstropyWarning)
+        try:
+            hdul = fits.open(path, memmap=True)
+        except OSError as exc:
+            raise UserError(f"{path} is not valid FITS: {exc}") from None
+        try:
+            len(hdul)  # reads every header now
+        except Exception:
+            hdul.close()
+            raise
+    try:
+        size = path.stat().st_size
+        last = hdul.fileinfo(len(hdul) - 1) or {}
+        expected = int(last.get("datLoc", 0)) + int(last.get("datSpan", 0))
+        if size < expected:
+            raise UserError(
+                f"{path} is truncated: it holds {size} bytes but its headers announce {expected}"
+            )
+        broken = [str(w.message) for w in caught
+                  if "truncated" in str(w.message) or "extra bytes" in str(w.message)]
+        if broken:
+            raise UserError(
+                f"{path} is truncated or corrupt after HDU {len(hdul) - 1}: "
+                f"{broken[0].splitlines()[-1]}"
+            )
+        try:
+            hdul.verify("exception")
+        except fits.VerifyError as exc:
+            raise UserError(f"{path} is not valid FITS: {str(exc).splitlines()[-1]}") from None
+    except BaseException:
+        hdul.close()
+        raise
+    return hdul
+
+
 def read_fits_catalogue(path: Path) -> Catalogue:
     """Read ``path``: the ``CATALOGUE`` table (else the first table HDU), a cutout
     cube ``CUTOUTS`` (else the first 3-D/4-D image whose first axis matches the
     rows) and a long-format ``LIGHTCURVES`` table (else a table with time and
     value columns and the catalogue's id column).
 
-    The cube stays memory-mapped: cutouts are read on demand.
+    The cube stays memory-mapped: cutouts are read on demand. The file is closed
+    when the catalogue is garbage-collected, or at once if it is refused.
+    NaN and infinite values are kept as they are: they are data, not errors.
+
+    Raises
+    ------
+    UserError
+        Naming the file (and HDU) and the problem: truncated, not FITS, no table,
+        no rows, a cube whose count does not match the rows, an unusable
+        ``LIGHTCURVES`` table.
     """
     path = Path(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", AstropyWarning)
-        hdul = fits.open(path, memmap=True)
-        # Reading every header now finds a truncated file before any data is used.
-        len(hdul)
-    truncated = [w for w in caught if "truncated" in str(w.message)]
-    if truncated:
-        hdul.close()
-        raise UserError(f"{path} is truncated: {truncated[0].message}")
+    hdul = _open(path)
     try:
-        hdul.verify("exception")
-    except fits.VerifyError as exc:
+        catalogue = _read_hdul(path, hdul)
+    except BaseException:
         hdul.close()
-        raise UserError(f"{path} is not valid FITS: {str(exc).splitlines()[-1]}") from None
+        raise
+    # Keep the file open while the catalogue lives: the cube is a memory map into it.
+    catalogue._hdul = hdul  # type: ignore[attr-defined]
+    weakref.finalize(catalogue, hdul.close)
+    return catalogue
+
+
+def _read_hdul(path: Path, hdul: fits.HDUList) -> Catalogue:
+    """The catalogue in an opened, checked ``hdul`` (see :func:`read_fits_catalogue`)."""
     tables = [i for i, h in enumerate(hdul) if isinstance(h, (fits.BinTableHDU, fits.TableHDU))]
     if not tables:
         raise UserError(f"{path} holds no table HDU to use as a catalogue")
@@ -135,11 +187,8 @@ def read_fits_catalogue(path: Path) -> Catalogue:
         )
         break
 
-    catalogue = Catalogue(table, name=name, path=path, images=images, lightcurves=lightcurves,
-                          id_column=id_col)
-    # Keep the file open while the catalogue lives: the cube is a memory map into it.
-    catalogue._hdul = hdul  # type: ignore[attr-defined]
-    return catalogue
+    return Catalogue(table, name=name, path=path, images=images, lightcurves=lightcurves,
+                     id_column=id_col)
 
 
 register_reader(Reader("FITS", is_fits, read_fits_catalogue, priority=10))

@@ -71,5 +71,6 @@ def read_catalogue(path: str | Path) -> Catalogue:
         return reader.read(path)
     except UserError:
         raise
-    except (OSError, ValueError, TypeError, KeyError, IndexError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, IndexError, EOFError, SyntaxError) as exc:
+        # SyntaxError: malformed XML (VOTable); EOFError: cut-off compressed or HDF5 data.
         raise UserError(f"{path} could not be read as {reader.label}: {exc}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from astropy.io.ascii import InconsistentTableError
 from astropy.table import Table
 
 from ..core.catalogue import Catalogue
@@ -35,14 +36,32 @@ def _format(path: Path) -> str | None:
 
 
 def read_table_catalogue(path: Path) -> Catalogue:
-    """Read a table file into a catalogue with no cutouts or light curves."""
+    """Read a table file into a catalogue with no cutouts or light curves.
+
+    A table without numeric columns is opened (as TOPCAT does): the views then say
+    there is nothing to plot. Columns holding file paths are kept as text; per-row
+    files are not read (nor checked) here.
+
+    Raises
+    ------
+    UserError
+        Naming the file and the problem: empty, not UTF-8, rows with a different
+        number of values than the header, no rows.
+    """
     fmt = _format(path)
+    if path.stat().st_size == 0:
+        raise UserError(f"{path} is empty (0 bytes): it has no header and no rows")
     try:
         table = Table.read(path, format=fmt)
     except UnicodeDecodeError as exc:
         raise UserError(f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+    except InconsistentTableError as exc:
+        raise UserError(f"{path} is not a consistent table: {exc}") from None
     except ImportError as exc:
-        raise UserError(f"{path}: reading {fmt} needs the package {exc.name}") from None
+        # astropy raises a bare ImportError (no .name) when pyarrow is missing.
+        package = exc.name or {"parquet": "pyarrow", "hdf5": "h5py"}.get(fmt or "", "")
+        raise UserError(f"{path} needs the Python package {package or 'for ' + str(fmt)} "
+                        f"to be read: install it") from None
     if len(table) == 0:
         raise UserError(f"{path} is an empty table: it has no rows")
     return Catalogue(table, name=path.stem, path=path)
