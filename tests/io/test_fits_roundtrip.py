@@ -101,3 +101,15 @@ def test_long_source_path_is_kept_whole(tmp_path):
     out = export_selection(read_catalogue(src), RowSet([0]), tmp_path / "sel.fits")
     assert fits.getheader(out, 0)["SRCFILE"] == str(src)
     assert fitsverify_errors(out) == 0
+
+
+def test_gzipped_fits_reads(tmp_path):
+    import gzip
+
+    cat = make_small_catalogue()
+    path = write_bundle(tmp_path / "cat.fits", cat)
+    gz = tmp_path / "cat.fits.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    back = read_catalogue(gz)
+    assert len(back) == len(cat) and back.lightcurves is not None
+    np.testing.assert_array_equal(back.images.get(3), cat.images.get(3))
