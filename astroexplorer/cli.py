@@ -16,7 +16,8 @@ from .core.errors import UserError
 
 __all__ = ["main", "gui_main", "build_parser", "describe_catalogue"]
 
-SUBCOMMANDS = ("demo", "info", "embed", "project", "export", "screenshots", "gui")
+SUBCOMMANDS = ("demo", "info", "embed", "project", "export", "screenshots", "gui",
+               "similar", "anomalies")
 
 
 def _progress_printer(quiet: bool):
@@ -191,6 +192,45 @@ def cmd_gui(args) -> int:
 
 
 
+def cmd_similar(args) -> int:
+    from .analysis.neighbours import find_similar
+    from .io.fits_writer import atomic_write_path, check_output_path
+
+    try:
+        query = [int(part) for part in args.rows.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"--rows {args.rows!r} must be row indices like 5 or 5,9,12") from None
+    out = check_output_path(Path(args.out), args.overwrite, [Path(args.embedding)]) \
+        if args.out else None
+    vectors = _load_array(args.embedding, "embedding")
+    rows, dist = find_similar(vectors, query, k=args.k, metric=args.metric)
+    table = list(zip(range(1, len(rows) + 1), rows.tolist(), dist.tolist()))
+    if out is not None:
+        with atomic_write_path(out) as tmp:
+            Path(tmp).write_text("rank,row,distance\n"
+                                 + "".join(f"{r},{row},{d:.9g}\n" for r, row, d in table))
+    print(f"{'rank':>4} {'row':>10} {'distance':>12}")
+    for rank, row, d in table:
+        print(f"{rank:>4} {row:>10} {d:>12.6g}")
+    return 0
+
+
+def cmd_anomalies(args) -> int:
+    from .analysis.anomaly import anomaly_job
+    from .io.fits_writer import check_output_path
+
+    if args.k is not None and args.method != "knn_distance":
+        raise UserError("-k applies to the knn_distance method only")
+    # Refuse a bad --out before a long fit, not after it.
+    check_output_path(_npy_out(args.out), args.overwrite, [Path(args.embedding)])
+    vectors = _load_array(args.embedding, "embedding")
+    options = {"k": args.k} if args.k is not None else {}
+    scores = _run(anomaly_job(args.method, vectors, seed=args.seed, **options), args.quiet)
+    out = _save_array(args.out, scores, args.overwrite)
+    print(out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from .demo import DEMO_NAMES
@@ -259,6 +299,28 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("screenshots", help="save PNGs of the window and each view on the demo")
     s.add_argument("dir")
     s.set_defaults(func=cmd_screenshots)
+
+    from .analysis.anomaly import ANOMALY_METHODS
+    from .analysis.neighbours import METRICS
+
+    s = sub.add_parser("similar", help="list the objects most like one object or a selection")
+    s.add_argument("embedding", help=".npy (N, D) embedding")
+    s.add_argument("--rows", required=True,
+                   help='query row index, or several ("5,9,12") to search from their mean')
+    s.add_argument("-k", type=int, default=10, help="neighbours to list (default 10)")
+    s.add_argument("--metric", choices=METRICS, default="euclidean")
+    s.add_argument("--out", help="also write the table to this CSV file")
+    s.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    s.set_defaults(func=cmd_similar)
+
+    s = sub.add_parser("anomalies", help="score how unusual each object's embedding is")
+    s.add_argument("embedding", help=".npy (N, D) embedding")
+    s.add_argument("--method", choices=ANOMALY_METHODS.names(), default="isolation_forest")
+    s.add_argument("--out", required=True,
+                   help="output .npy: (N,) float64, higher = more anomalous, NaN where undefined")
+    s.add_argument("-k", type=int, help="which neighbour, for knn_distance (default 10)")
+    _common(s)
+    s.set_defaults(func=cmd_anomalies)
     return p
 
 

@@ -1,0 +1,124 @@
+"""Time similarity search and anomaly scores; measure how well the scores find a rare class.
+
+Prints one JSON object per figure:
+  knn_query_ms           exact k=10 search from one row, median of 20 queries on random
+                         (N, 128) float32 data with a prepared NeighbourIndex; one line per
+                         metric, plus the index build time (norms) as index_build_ms
+  anomaly_score_s        wall time of each anomaly method (field method) on (N, 128)
+                         Gaussian-mixture data; LOF is skipped at 1M (exact neighbours of
+                         1M x 128 take hours on 2 cores) with a note
+  rare_class_in_top1pct  simulated survey demo, PCA-on-pixels embedding (32-D): all
+                         non-mergers plus 15 mergers; the fraction of those mergers among
+                         the top 1% of each score (random_expectation 0.01)
+
+Usage: python benchmarks/bench_discovery.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from astroexplorer.analysis import embedding_job
+from astroexplorer.analysis.anomaly import ANOMALY_METHODS, EXACT_KNN_LIMIT, anomaly_job
+from astroexplorer.analysis.neighbours import METRICS, NeighbourIndex
+from astroexplorer.demo import build_demo
+from astroexplorer.io import read_catalogue
+from astroexplorer.jobs import run_sync
+
+DIM = 128
+N_RARE = 15
+
+
+def emit(figure: str, value: float, unit: str, n: int, **extra) -> None:
+    print(json.dumps({"figure": figure, "value": round(value, 4), "unit": unit, "n": n, **extra}),
+          flush=True)
+
+
+def mixture(n: int, dim: int = DIM, seed: int = 0) -> np.ndarray:
+    """(n, dim) float32: 20 Gaussian clusters, filled in place to keep memory at n * dim * 4."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=3.0, size=(20, dim)).astype(np.float32)
+    x = np.empty((n, dim), dtype=np.float32)
+    step = 131_072
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        x[start:start + m] = rng.standard_normal((m, dim), dtype=np.float32)
+        x[start:start + m] += centres[rng.integers(0, 20, m)]
+    return x
+
+
+def bench_queries(n: int) -> None:
+    x = mixture(n)
+    rng = np.random.default_rng(1)
+    for metric in METRICS:
+        t = time.perf_counter()
+        index = NeighbourIndex(x, metric)
+        build = time.perf_counter() - t
+        index.query([0], k=10)  # warm caches and BLAS threads
+        times = []
+        for row in rng.integers(0, n, 20):
+            t = time.perf_counter()
+            index.query([int(row)], k=10)
+            times.append(time.perf_counter() - t)
+        emit("knn_query_ms", 1000 * float(np.median(times)), "ms", n, dim=DIM, metric=metric,
+             k=10, exact=True, queries=20, max_ms=round(1000 * max(times), 2),
+             index_build_ms=round(1000 * build, 2))
+
+
+def bench_anomaly(n: int) -> None:
+    x = mixture(n, seed=2)
+    for method in ANOMALY_METHODS.names():
+        if method == "lof" and n > EXACT_KNN_LIMIT:
+            emit("anomaly_score_s", float("nan"), "s", n, dim=DIM, method=method, skipped=True,
+                 note="skipped: LOF needs exact 20-NN of every row, hours at 1M x 128 on 2 cores")
+            continue
+        messages: list[str] = []
+        t = time.perf_counter()
+        run_sync(anomaly_job(method, x, seed=0), lambda p: messages.append(p.message))
+        dt = time.perf_counter() - t
+        extra = {}
+        if method == "knn_distance":
+            extra["search"] = "pynndescent (approximate)" if n > EXACT_KNN_LIMIT \
+                else "scikit-learn (exact)"
+        emit("anomaly_score_s", dt, "s", n, dim=DIM, method=method, **extra)
+
+
+def bench_rare_class(n_survey: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = build_demo(Path(tmp), n_survey=n_survey, seed=42)
+        cat = read_catalogue(paths["simulated_survey"])
+        vectors = run_sync(embedding_job("pca", cat, dim=32)).vectors
+    morph = np.asarray(cat.table["morphology"]).astype(str)
+    rng = np.random.default_rng(0)
+    mergers = np.flatnonzero(morph == "merger")
+    kept = np.sort(np.concatenate([np.flatnonzero(morph != "merger"),
+                                   rng.choice(mergers, min(N_RARE, len(mergers)), replace=False)]))
+    x = vectors[kept]
+    rare = morph[kept] == "merger"
+    top_n = max(1, int(round(0.01 * len(x))))
+    for method in ANOMALY_METHODS.names():
+        scores = run_sync(anomaly_job(method, x, seed=0))
+        top = np.argsort(-scores, kind="stable")[:top_n]
+        emit("rare_class_in_top1pct", float(rare[top].sum() / rare.sum()), "fraction", len(x),
+             method=method, rare_class="merger", n_rare=int(rare.sum()), top_n=top_n,
+             random_expectation=0.01, embedding="pca dim=32 on pixels")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="200k rows for search, 100k for anomaly scores")
+    args = parser.parse_args()
+    bench_queries(200_000 if args.quick else 1_000_000)
+    bench_anomaly(100_000 if args.quick else 1_000_000)
+    bench_rare_class(3000)
+
+
+if __name__ == "__main__":
+    main()
