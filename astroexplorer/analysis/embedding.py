@@ -11,7 +11,8 @@ from ..jobs.base import Job, Progress
 from ..registry import MethodEntry, Registry
 from .preprocess import fit_band_scales, normalise_cutouts
 
-__all__ = ["EMBEDDING_METHODS", "DEFAULT_EPOCHS", "pca_pixels_job", "embedding_job"]
+__all__ = ["EMBEDDING_METHODS", "DEFAULT_EPOCHS", "pca_pixels_job", "check_embeddable",
+           "embedding_job"]
 
 EMBEDDING_METHODS = Registry("embedding")
 
@@ -57,8 +58,8 @@ EMBEDDING_METHODS.register(MethodEntry(
 ))
 
 
-def embedding_job(method: str, catalogue: Catalogue, **options) -> Job[Embedding]:
-    """The job computing ``method``'s embedding of a catalogue's cutouts.
+def check_embeddable(method: str, catalogue: Catalogue) -> MethodEntry:
+    """The registry entry of ``method``, after checking ``catalogue`` can be embedded.
 
     Raises
     ------
@@ -68,4 +69,10 @@ def embedding_job(method: str, catalogue: Catalogue, **options) -> Job[Embedding
     entry = EMBEDDING_METHODS[method]
     if catalogue.images is None:
         raise UserError(f"the catalogue {catalogue.name} has no cutouts to embed")
-    return entry.load()(catalogue.images, **options)
+    return entry
+
+
+def embedding_job(method: str, catalogue: Catalogue, **options) -> Job[Embedding]:
+    """The job computing ``method``'s embedding of a catalogue's cutouts
+    (:class:`UserError` as in :func:`check_embeddable`)."""
+    return check_embeddable(method, catalogue).load()(catalogue.images, **options)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..analysis import PROJECTION_METHODS, embedding_job, projection_job
+from ..analysis import PROJECTION_METHODS, projection_job
 from ..core.catalogue import Catalogue, Embedding, Projection
 from ..core.errors import UserError
 from ..core.rowset import RowSet
@@ -27,6 +27,7 @@ from ..core.session import Session
 from ..demo import demo_job
 from ..io import export_selection, read_catalogue
 from ..io.table_reader import TABLE_FORMATS
+from ..pipeline import embedding_job_for
 from .binding import connect_weakly
 from .controls import AnalysisPanel
 from .image_view import ImagePanel
@@ -316,14 +317,19 @@ class MainWindow(QMainWindow):
         def apply(embedding: Embedding) -> None:
             if self.session.catalogue is not catalogue:
                 return  # another catalogue was opened meanwhile
-            self.session.set_embedding(embedding)
+            try:
+                self.session.set_embedding(embedding)
+            except ValueError as exc:
+                self.show_error("Embedding failed", str(exc))
+                return
             self.statusBar().showMessage(f"{embedding.method.upper()} embedding ready", 5000)
             self.embedding_ready.emit(embedding)
             if self.default_projection:
                 self.compute_projection(self.default_projection, {})
 
         worker = self.jobs_panel.start("embedding", "Embedding",
-                                       lambda: embedding_job(method, catalogue, **options), apply)
+                                       lambda: embedding_job_for(method, catalogue, **options),
+                                       apply)
         return self._track("embedding", worker)
 
     def compute_projection(self, method: str, options: dict | None = None) -> bool:

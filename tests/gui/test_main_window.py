@@ -133,7 +133,7 @@ def slow_job(*_args, **_kwargs):
 def test_cancel_a_job(qtbot, window, survey_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import astroexplorer.gui.main_window as main_window
 
-    monkeypatch.setattr(main_window, "embedding_job", slow_job)
+    monkeypatch.setattr(main_window, "embedding_job_for", slow_job)
     open_survey(window, survey_path)
     assert window.compute_embedding("pca", {})
     assert not window.analysis_panel.compute_button.isEnabled()
