@@ -11,7 +11,7 @@ Prints one JSON object per figure:
                          non-mergers plus 15 mergers; the fraction of those mergers among
                          the top 1% of each score (random_expectation 0.01)
 
-Usage: python benchmarks/bench_discovery.py [--quick]
+Usage: python benchmarks/bench_discovery.py [--quick] [--only search|anomaly|rare ...]
 """
 
 from __future__ import annotations
@@ -114,10 +114,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="200k rows for search, 100k for anomaly scores")
+    parser.add_argument("--only", choices=("search", "anomaly", "rare"), action="append",
+                        help="run only these parts (repeatable); default all")
     args = parser.parse_args()
-    bench_queries(200_000 if args.quick else 1_000_000)
-    bench_anomaly(100_000 if args.quick else 1_000_000)
-    bench_rare_class(3000)
+    parts = set(args.only or ("search", "anomaly", "rare"))
+    if "search" in parts:
+        bench_queries(200_000 if args.quick else 1_000_000)
+    if "anomaly" in parts:
+        bench_anomaly(100_000 if args.quick else 1_000_000)
+    if "rare" in parts:
+        bench_rare_class(3000)
 
 
 if __name__ == "__main__":
