@@ -9,13 +9,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from astroexplorer.core import Embedding, Projection, RowSet, SelectionMode, Session
+from astroexplorer.core.regions import points_in_box
 from astroexplorer.gui.scatter import (
     ScatterPanel,
     ToolMode,
     default_axis_columns,
     mode_from_modifiers,
-    points_in_box,
-    points_in_polygon,
 )
 
 from .conftest import make_catalogue
@@ -65,23 +64,6 @@ def expected_box(panel: ScatterPanel, x0, y0, x1, y1) -> set[int]:
 
 
 # -- geometry -------------------------------------------------------------------------
-def test_points_in_polygon_matches_brute_force() -> None:
-    rng = np.random.default_rng(1)
-    xy = rng.uniform(-2, 2, size=(5000, 2))
-    # A concave "L" shape.
-    polygon = np.array([[0, 0], [1.5, 0], [1.5, 0.5], [0.5, 0.5], [0.5, 1.5], [0, 1.5]])
-    inside = points_in_polygon(xy, polygon)
-    x, y = xy[:, 0], xy[:, 1]
-    truth = (((x > 0) & (x < 1.5) & (y > 0) & (y < 0.5))
-             | ((x > 0) & (x < 0.5) & (y > 0) & (y < 1.5)))
-    assert np.array_equal(inside, truth)
-
-
-def test_points_in_polygon_degenerate() -> None:
-    xy = np.zeros((3, 2))
-    assert not points_in_polygon(xy, np.array([[0, 0], [1, 1]])).any()
-
-
 def test_mode_from_modifiers() -> None:
     m = Qt.KeyboardModifier
     assert mode_from_modifiers(m.NoModifier) is SelectionMode.REPLACE
