@@ -24,7 +24,7 @@ from ..core.rowset import RowSet
 from ..core.selection import SelectionMode
 from ..core.session import Session
 from .binding import connect_weakly
-from .controls import ColourScheme, colour_scheme
+from .colours import ColourScheme, colour_scheme
 
 __all__ = ["ScatterPanel", "ToolMode", "mode_from_modifiers", "default_axis_columns"]
 
