@@ -58,10 +58,12 @@ def read_table_catalogue(path: Path) -> Catalogue:
     except InconsistentTableError as exc:
         raise UserError(f"{path} is not a consistent table: {exc}") from None
     except ImportError as exc:
-        # astropy raises a bare ImportError (no .name) when pyarrow is missing.
-        package = exc.name or {"parquet": "pyarrow", "hdf5": "h5py"}.get(fmt or "", "")
-        raise UserError(f"{path} needs the Python package {package or 'for ' + str(fmt)} "
-                        f"to be read: install it") from None
+        # astropy raises bare ImportErrors (no .name) whose text names the package.
+        package = exc.name or {"parquet": "pyarrow and pandas", "hdf5": "h5py"}.get(fmt or "", "")
+        extra = " (pip install 'astroexplorer[parquet]')" if fmt == "parquet" else ""
+        noun = "packages" if " and " in package else "package"
+        raise UserError(f"{path} needs the Python {noun} {package or 'for ' + str(fmt)} "
+                        f"to be read: install it{extra}") from None
     if len(table) == 0:
         raise UserError(f"{path} is an empty table: it has no rows")
     return Catalogue(table, name=path.stem, path=path)
