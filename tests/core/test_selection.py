@@ -56,3 +56,20 @@ def test_session_rejects_misaligned_arrays(small_catalogue):
     session.selection.select(RowSet([0, 1]))
     session.set_catalogue(small_catalogue)
     assert not session.selection.rows and session.selection.n_rows == n
+
+
+def test_session_adds_derived_columns(small_catalogue):
+    import numpy as np
+
+    session = Session()
+    session.set_catalogue(small_catalogue)
+    added = []
+    session.column_added.connect(added.append)
+    n = len(small_catalogue)
+    session.add_column("anomaly_lof", np.arange(n, dtype=float), "LOF score", {"method": "lof"})
+    assert added == ["anomaly_lof"]
+    table = session.catalogue.table
+    assert table["anomaly_lof"].description == "LOF score"
+    assert table.meta["derived"]["anomaly_lof"] == {"method": "lof"}
+    with pytest.raises(ValueError, match="rows"):
+        session.add_column("bad", np.zeros(n + 1))
