@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from ..analysis.display import INTERVALS, STRETCHES, make_rgb, stretch_image
 from ..core.catalogue import Catalogue
+from ..core.images import ImageSource
 from ..core.session import Session
 from .row_panel import RowPanel
 
@@ -27,9 +28,6 @@ log = logging.getLogger(__name__)
 #: Label of the colour-composite entry of the band combo box.
 RGB_COMPOSITE = "RGB composite"
 
-_NO_CATALOGUE = "no catalogue open"
-_NO_CUTOUTS = "no cutouts in this catalogue"
-_NO_FOCUS = "click an object to see its cutout"
 _HINT = "move the cursor over the cutout for pixel values"
 _STRETCH_TIP = "Stretch of a single band"
 _INTERVAL_TIP = ("Black and white levels of a single band: zscale (as DS9), percentile "
@@ -60,6 +58,8 @@ class ImagePanel(RowPanel):
         Followed through ``catalogue_changed`` and ``selection.focus_changed``.
     parent : QWidget, optional
     """
+
+    what = "cutout"
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -142,32 +142,16 @@ class ImagePanel(RowPanel):
             combo.setEnabled(single and bool(self._bands))
             combo.setToolTip(tip)
 
-    def _empty(self, message: str) -> None:
-        self._row = None
+    def _source(self, catalogue: Catalogue) -> ImageSource | None:
+        return catalogue.images
+
+    def _clear(self) -> None:
         self._cutout = None
         self.image_item.clear()
-        self.title_label.setText("")
         self.readout_label.setText("")
-        self.message_label.setText(message)
-        self.stack.setCurrentWidget(self.message_label)
 
-    def _show(self, row: int | None) -> None:
-        catalogue = self.session.catalogue
-        if catalogue is None:
-            self._empty(_NO_CATALOGUE)
-            return
-        if catalogue.images is None:
-            self._empty(_NO_CUTOUTS)
-            return
-        if row is None:
-            self._empty(_NO_FOCUS)
-            return
-        try:
-            cutout = np.asarray(catalogue.images.get(row), dtype=np.float32)
-        except Exception as exc:  # a bad file must not break the other linked views
-            log.exception("reading the cutout of row %s failed", row)
-            self._empty(f"could not read the cutout of row {row}: {exc}")
-            return
+    def _display(self, catalogue: Catalogue, row: int, data: np.ndarray) -> None:
+        cutout = np.asarray(data, dtype=np.float32)
         old_shape = None if self._cutout is None else self._cutout.shape
         self._row, self._cutout = row, cutout
         self.title_label.setText(f"{catalogue.object_label(row)} \N{EM DASH} row {row}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 
 import numpy as np
 import pyqtgraph as pg
@@ -16,13 +15,12 @@ from PySide6.QtWidgets import (
 
 from ..analysis.display import band_wavelength, fold_time
 from ..core.catalogue import Catalogue
-from ..core.lightcurves import LightCurve
+from ..core.lightcurves import LightCurve, LightCurveSource
 from ..core.session import Session
 from .row_panel import RowPanel
 
 __all__ = ["LightCurvePanel", "band_colour", "BAND_COLOURS"]
 
-log = logging.getLogger(__name__)
 
 #: Colours of common bands (keys lower case), blue to red on a white background.
 BAND_COLOURS: dict[str, str] = {
@@ -33,9 +31,6 @@ _PALETTE = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
             "#bcbd22", "#17becf")
 _SYMBOLS = ("o", "s", "t", "d", "t1", "p", "h", "star")
 _TIME_IN_DAYS = {"mjd", "jd", "rjd", "hjd", "bjd", "btjd", "bkjd"}
-_NO_CATALOGUE = "no catalogue open"
-_NO_LIGHTCURVES = "no light curves in this catalogue"
-_NO_FOCUS = "click an object to see its light curve"
 
 
 def band_colour(band: str, index: int = 0) -> str:
@@ -75,6 +70,8 @@ class LightCurvePanel(RowPanel):
         Followed through ``catalogue_changed`` and ``selection.focus_changed``.
     parent : QWidget, optional
     """
+
+    what = "light curve"
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -178,31 +175,14 @@ class LightCurvePanel(RowPanel):
 
     # -- drawing ----------------------------------------------------------------
 
-    def _empty(self, message: str) -> None:
-        self._row = None
+    def _source(self, catalogue: Catalogue) -> LightCurveSource | None:
+        return catalogue.lightcurves
+
+    def _clear(self) -> None:
         self._lightcurve = None
         self._clear_items()
-        self.title_label.setText("")
-        self.message_label.setText(message)
-        self.stack.setCurrentWidget(self.message_label)
 
-    def _show(self, row: int | None) -> None:
-        catalogue = self.session.catalogue
-        if catalogue is None:
-            self._empty(_NO_CATALOGUE)
-            return
-        if catalogue.lightcurves is None:
-            self._empty(_NO_LIGHTCURVES)
-            return
-        if row is None:
-            self._empty(_NO_FOCUS)
-            return
-        try:
-            lightcurve = catalogue.lightcurves.get(row)
-        except Exception as exc:  # a bad file must not break the other linked views
-            log.exception("reading the light curve of row %s failed", row)
-            self._empty(f"could not read the light curve of row {row}: {exc}")
-            return
+    def _display(self, catalogue: Catalogue, row: int, lightcurve: LightCurve) -> None:
         if len(lightcurve) == 0:
             self._empty(f"no observations of {catalogue.object_label(row)} (row {row})")
             return

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
+from ..core.catalogue import Catalogue
 from ..core.session import Session
 from .binding import connect_weakly
 
 __all__ = ["RowPanel"]
+
+log = logging.getLogger(__name__)
 
 
 class RowPanel(QWidget):
     """A view of the session's focused row, with an empty state.
 
     Subclasses build their controls and content widget, then call
-    :meth:`_install`; they implement ``_on_catalogue_changed(catalogue)`` and
-    ``_show(row)`` and set ``self._row`` to the row they display.
+    :meth:`_install`. They name what they show (:attr:`what`) and implement
+    ``_on_catalogue_changed``, ``_source`` (the catalogue's modality, or None),
+    ``_display`` (draw one row's data and set ``self._row``) and ``_clear``.
     """
+
+    #: What one row's data is called in messages, e.g. "cutout".
+    what = "data"
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,8 +71,40 @@ class RowPanel(QWidget):
     def _on_focus_changed(self, row: int | None, source: object = None) -> None:
         self._show(row)
 
-    def _on_catalogue_changed(self, catalogue) -> None:  # pragma: no cover - abstract
+    def _show(self, row: int | None) -> None:
+        """Display ``row``'s data, or say why there is none."""
+        catalogue = self.session.catalogue
+        source = self._source(catalogue) if catalogue is not None else None
+        if catalogue is None:
+            self._empty("no catalogue open")
+        elif source is None:
+            self._empty(f"no {self.what}s in this catalogue")
+        elif row is None:
+            self._empty(f"click an object to see its {self.what}")
+        else:
+            try:
+                data = source.get(row)
+            except Exception as exc:  # a bad file must not break the other linked views
+                log.exception("reading the %s of row %s failed", self.what, row)
+                self._empty(f"could not read the {self.what} of row {row}: {exc}")
+                return
+            self._display(catalogue, row, data)
+
+    def _empty(self, message: str) -> None:
+        self._row = None
+        self._clear()
+        self.title_label.setText("")
+        self.message_label.setText(message)
+        self.stack.setCurrentWidget(self.message_label)
+
+    def _on_catalogue_changed(self, catalogue: Catalogue | None) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    def _show(self, row: int | None) -> None:  # pragma: no cover - abstract
+    def _source(self, catalogue: Catalogue) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _display(self, catalogue: Catalogue, row: int, data: Any) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _clear(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
