@@ -64,6 +64,7 @@ class AnalysisPanel(QWidget):
         connect_weakly(session.catalogue_changed, self, AnalysisPanel._on_catalogue_changed)
         connect_weakly(session.embedding_changed, self, AnalysisPanel._on_embedding_changed)
         connect_weakly(session.projection_changed, self, AnalysisPanel._on_projection_changed)
+        connect_weakly(session.column_added, self, AnalysisPanel._on_column_added)
         self._update_state()
 
     # -- construction -----------------------------------------------------------------
@@ -155,6 +156,24 @@ class AnalysisPanel(QWidget):
         self.plot_combo.setCurrentIndex(0)
         self.plot_combo.blockSignals(False)
         self._update_state()
+
+    def _on_column_added(self, name: str) -> None:
+        # A derived column (a score, a prediction) can be plotted and coloured by.
+        catalogue = self.session.catalogue
+        if catalogue is None or name not in colour_by_candidates(catalogue):
+            return
+        combos = [self.colour_combo]
+        if name in catalogue.numeric_columns():
+            combos += [self.x_combo, self.y_combo]
+        for combo in combos:
+            if combo.findData(name) < 0:
+                combo.blockSignals(True)
+                combo.addItem(name, name)
+                combo.blockSignals(False)
+        description = catalogue.table[name].description
+        if description:
+            self.colour_combo.setItemData(self.colour_combo.findData(name), str(description),
+                                          Qt.ItemDataRole.ToolTipRole)
 
     def _on_catalogue_changed(self, catalogue: Catalogue) -> None:
         from .scatter import default_axis_columns

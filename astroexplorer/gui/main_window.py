@@ -30,6 +30,7 @@ from ..io.table_reader import TABLE_FORMATS
 from ..pipeline import embedding_job_for
 from .binding import connect_weakly
 from .controls import AnalysisPanel
+from .discovery import DiscoveryPanel
 from .image_view import ImagePanel
 from .jobs_panel import JobsPanel
 from .lightcurve_view import LightCurvePanel
@@ -170,6 +171,13 @@ class MainWindow(QMainWindow):
         self.jobs_panel.job_failed.connect(self._on_job_failed)
         self.jobs_panel.job_cancelled.connect(self._on_job_cancelled)
 
+        self.discovery_panel = DiscoveryPanel(self.session, self.jobs_panel)
+        self.docks["discovery"] = self._dock("Discovery", self.discovery_panel,
+                                             area.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.docks["analysis"], self.docks["discovery"])
+        self.docks["analysis"].raise_()
+        self.discovery_panel.colour_by_requested.connect(self.colour_by)
+
         self.analysis_panel.compute_requested.connect(self.compute_embedding)
         self.analysis_panel.project_requested.connect(self.compute_projection)
         self.analysis_panel.colour_by_changed.connect(self.scatter_panel.set_colour_by)
@@ -293,7 +301,7 @@ class MainWindow(QMainWindow):
     def set_catalogue(self, catalogue: Catalogue) -> None:
         """Show ``catalogue``, forgetting the last one's jobs and results."""
         self._pending_projection = None
-        for kind in ("embedding", "projection"):
+        for kind in ("embedding", "projection", "anomaly"):
             self.jobs_panel.cancel(kind)
         self.session.set_catalogue(catalogue)
 
@@ -371,6 +379,12 @@ class MainWindow(QMainWindow):
             method, options = self._pending_projection
             self._pending_projection = None
             self.compute_projection(method, options)
+
+    def colour_by(self, column: str) -> None:
+        """Colour the map by ``column``, shown in the Colour combo too."""
+        self.analysis_panel.set_colour_by(column)
+        # Again directly: a replaced column keeps its combo entry, so no change is emitted.
+        self.scatter_panel.set_colour_by(column)
 
     # -- export -------------------------------------------------------------------------
     def export_selection_dialog(self) -> None:

@@ -118,8 +118,20 @@ class CatalogueTableModel(QAbstractTableModel):
     def set_catalogue(self, catalogue: Catalogue | None) -> None:
         """Show ``catalogue`` (or nothing), in its own row order."""
         self.beginResetModel()
-        table = catalogue.table if catalogue is not None else None
-        self._table = table
+        self._table = catalogue.table if catalogue is not None else None
+        self._read_columns()
+        self._order = None
+        self._inverse = None
+        self.endResetModel()
+
+    def refresh_columns(self) -> None:
+        """Re-read the table's columns (one was added or replaced); keeps the sort."""
+        self.beginResetModel()
+        self._read_columns()
+        self.endResetModel()
+
+    def _read_columns(self) -> None:
+        table = self._table
         self._columns, self._headers, self._tooltips, self._numeric = [], [], [], []
         self._formats = []
         if table is not None:
@@ -131,9 +143,6 @@ class CatalogueTableModel(QAbstractTableModel):
                 self._tooltips.append(str(col.description or name))
                 self._numeric.append(col.dtype.kind in "iuf" and col.ndim == 1)
                 self._formats.append(column_float_format(self._columns[-1], col.format))
-        self._order = None
-        self._inverse = None
-        self.endResetModel()
 
     @property
     def order(self) -> np.ndarray | None:
@@ -252,6 +261,7 @@ class TablePanel(QWidget):
         connect_weakly(session.catalogue_changed, self, TablePanel._on_catalogue_changed)
         connect_weakly(session.selection.changed, self, TablePanel._on_selection_changed)
         connect_weakly(session.selection.focus_changed, self, TablePanel._on_focus_changed)
+        connect_weakly(session.column_added, self, TablePanel._on_column_added)
 
     # -- public helpers (also used by tests) ------------------------------------------
     def select_rows(self, rows: np.ndarray | list[int],
@@ -303,6 +313,24 @@ class TablePanel(QWidget):
             header = self.view.horizontalHeader()
             for i in range(self.model.columnCount()):
                 header.resizeSection(i, min(max(header.sectionSize(i), 60), 220))
+        finally:
+            self._updating = False
+
+    def _on_column_added(self, name: str) -> None:
+        # A model reset forgets the view's selection and current row: put them back.
+        self._updating = True
+        try:
+            self.model.refresh_columns()
+            self._show_selection(self.session.selection.rows)
+            focus = self.session.selection.focus
+            if focus is not None:
+                index = self.model.index(int(self.model.view_rows(np.array([focus]))[0]), 0)
+                self.view.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.NoUpdate)
+            column = self.session.catalogue.table.colnames.index(name)
+            self.view.resizeColumnToContents(column)
+            header = self.view.horizontalHeader()
+            header.resizeSection(column, min(max(header.sectionSize(column), 60), 220))
         finally:
             self._updating = False
 
