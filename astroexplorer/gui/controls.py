@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QFormLayout,
     QGroupBox,
-    QLabel,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -20,15 +18,9 @@ from ..core.catalogue import Catalogue
 from ..core.session import Session
 from .binding import connect_weakly
 from .colours import colour_by_candidates
+from .widgets import make_combo, registry_combo, status_label
 
 __all__ = ["AnalysisPanel"]
-
-def _combo(tooltip: str) -> QComboBox:
-    combo = QComboBox()
-    combo.setToolTip(tooltip)
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(10)
-    return combo
 
 
 class AnalysisPanel(QWidget):
@@ -71,20 +63,17 @@ class AnalysisPanel(QWidget):
     def _embedding_group(self) -> QGroupBox:
         box = QGroupBox("Embedding")
         form = QFormLayout(box)
-        self.method_combo = _combo("How to turn each object's cutout into a vector")
-        for entry in EMBEDDING_METHODS.entries():
-            self.method_combo.addItem(entry.label, entry.name)
-            self.method_combo.setItemData(self.method_combo.count() - 1, entry.description,
-                                          Qt.ItemDataRole.ToolTipRole)
+        self.method_combo = registry_combo(EMBEDDING_METHODS,
+                                           "How to turn each object's cutout into a vector")
         self.method_combo.currentIndexChanged.connect(lambda _i: self._update_state())
         self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=DEFAULT_EPOCHS)
         self.epochs_spin.setToolTip("Training epochs (learned methods only)")
-        self.device_combo = _combo("Where learned methods train: auto picks a GPU if present")
+        self.device_combo = make_combo("Where learned methods train: auto picks a GPU if present")
         for device in ("auto", "cpu", "cuda"):
             self.device_combo.addItem(device, device)
         self.compute_button = QPushButton("Compute embedding")
         self.compute_button.clicked.connect(self._request_compute)
-        self.embedding_label = _status_label()
+        self.embedding_label = status_label()
         form.addRow("Method", self.method_combo)
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Device", self.device_combo)
@@ -95,14 +84,11 @@ class AnalysisPanel(QWidget):
     def _projection_group(self) -> QGroupBox:
         box = QGroupBox("Map")
         form = QFormLayout(box)
-        self.projection_combo = _combo("How to draw the embedding in two dimensions")
-        for entry in PROJECTION_METHODS.entries():
-            self.projection_combo.addItem(entry.label, entry.name)
-            self.projection_combo.setItemData(self.projection_combo.count() - 1,
-                                              entry.description, Qt.ItemDataRole.ToolTipRole)
+        self.projection_combo = registry_combo(PROJECTION_METHODS,
+                                               "How to draw the embedding in two dimensions")
         self.project_button = QPushButton("Project")
         self.project_button.clicked.connect(self._request_project)
-        self.projection_label = _status_label()
+        self.projection_label = status_label()
         form.addRow("Method", self.projection_combo)
         form.addRow(self.project_button)
         form.addRow(self.projection_label)
@@ -111,15 +97,15 @@ class AnalysisPanel(QWidget):
     def _view_group(self) -> QGroupBox:
         box = QGroupBox("View")
         form = QFormLayout(box)
-        self.plot_combo = _combo("Plot the map (projection) or two catalogue columns")
+        self.plot_combo = make_combo("Plot the map (projection) or two catalogue columns")
         self.plot_combo.addItem("Map", True)
         self.plot_combo.addItem("Columns", False)
         self.plot_combo.currentIndexChanged.connect(self._on_plot_kind_changed)
-        self.x_combo = _combo("Column on the horizontal axis")
-        self.y_combo = _combo("Column on the vertical axis")
+        self.x_combo = make_combo("Column on the horizontal axis")
+        self.y_combo = make_combo("Column on the vertical axis")
         self.x_combo.activated.connect(lambda _i: self._emit_axes())
         self.y_combo.activated.connect(lambda _i: self._emit_axes())
-        self.colour_combo = _combo("Colour the points by a column")
+        self.colour_combo = make_combo("Colour the points by a column")
         self.colour_combo.currentIndexChanged.connect(
             lambda _i: self.colour_by_changed.emit(self.colour_combo.currentData() or ""))
         form.addRow("Plot", self.plot_combo)
@@ -261,8 +247,3 @@ class AnalysisPanel(QWidget):
         self.axes_changed.emit(self.x_combo.currentData() or "", self.y_combo.currentData() or "")
 
 
-def _status_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #555;")
-    return label

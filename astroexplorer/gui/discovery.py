@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QFormLayout,
     QGroupBox,
-    QLabel,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -24,6 +22,7 @@ from ..core.selection import SelectionMode
 from ..core.session import Session
 from .binding import connect_weakly
 from .jobs_panel import JobsPanel
+from .widgets import make_combo, registry_combo, status_label
 from .workers import JobWorker
 
 __all__ = ["DiscoveryPanel"]
@@ -32,20 +31,7 @@ __all__ = ["DiscoveryPanel"]
 ANOMALY_JOB_KIND = "anomaly"
 
 
-def _combo(tooltip: str) -> QComboBox:
-    combo = QComboBox()
-    combo.setToolTip(tooltip)
-    # Long labels must not widen the (narrow) dock: the combo elides instead.
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(8)
-    return combo
 
-
-def _status_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #555;")
-    return label
 
 
 class DiscoveryPanel(QWidget):
@@ -90,14 +76,14 @@ class DiscoveryPanel(QWidget):
         form = QFormLayout(box)
         self.k_spin = QSpinBox(minimum=1, maximum=10_000, value=20)
         self.k_spin.setToolTip("How many neighbours to find")
-        self.metric_combo = _combo("Distance in the embedding")
+        self.metric_combo = make_combo("Distance in the embedding")
         for metric in METRICS:
             self.metric_combo.addItem(metric, metric)
         self.similar_button = QPushButton("Select similar")
         self.similar_button.setToolTip("Select the objects nearest the selection (or the "
                                        "focused object) in the embedding")
         self.similar_button.clicked.connect(lambda: self.select_similar())
-        self.similar_label = _status_label()
+        self.similar_label = status_label()
         form.addRow("k", self.k_spin)
         form.addRow("Metric", self.metric_combo)
         form.addRow(self.similar_button)
@@ -107,11 +93,8 @@ class DiscoveryPanel(QWidget):
     def _anomaly_group(self) -> QGroupBox:
         box = QGroupBox("Anomaly score")
         form = QFormLayout(box)
-        self.anomaly_combo = _combo("How to score how unusual each object is")
-        for entry in ANOMALY_METHODS.entries():
-            self.anomaly_combo.addItem(entry.label, entry.name)
-            self.anomaly_combo.setItemData(self.anomaly_combo.count() - 1, entry.description,
-                                           Qt.ItemDataRole.ToolTipRole)
+        self.anomaly_combo = registry_combo(ANOMALY_METHODS,
+                                            "How to score how unusual each object is")
         self.score_button = QPushButton("Score")
         self.score_button.setToolTip("Compute the score of every object as a new column")
         self.score_button.clicked.connect(lambda: self.compute_anomaly())
@@ -119,7 +102,7 @@ class DiscoveryPanel(QWidget):
         self.top_spin.setToolTip("How many of the highest-scoring objects to select")
         self.top_button = QPushButton("Select top N")
         self.top_button.clicked.connect(lambda: self.select_top_anomalies())
-        self.anomaly_label = _status_label()
+        self.anomaly_label = status_label()
         form.addRow("Method", self.anomaly_combo)
         form.addRow(self.score_button)
         form.addRow("N", self.top_spin)

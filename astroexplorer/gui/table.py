@@ -321,12 +321,7 @@ class TablePanel(QWidget):
         self._updating = True
         try:
             self.model.refresh_columns()
-            self._show_selection(self.session.selection.rows)
-            focus = self.session.selection.focus
-            if focus is not None:
-                index = self.model.index(int(self.model.view_rows(np.array([focus]))[0]), 0)
-                self.view.selectionModel().setCurrentIndex(
-                    index, QItemSelectionModel.SelectionFlag.NoUpdate)
+            self._restore_selection_and_focus()
             column = self.session.catalogue.table.colnames.index(name)
             self.view.resizeColumnToContents(column)
             header = self.view.horizontalHeader()
@@ -385,18 +380,23 @@ class TablePanel(QWidget):
         self.view.scrollTo(self.model.index(view_row, 0),
                            QAbstractItemView.ScrollHint.PositionAtCenter)
 
+    def _restore_selection_and_focus(self) -> None:
+        """Select the Session's rows and make the focused row current, wherever the
+        model now has them (after a sort or a reset)."""
+        self._show_selection(self.session.selection.rows)
+        focus = self.session.selection.focus
+        if focus is not None:
+            index = self.model.index(int(self.model.view_rows(np.array([focus]))[0]), 0)
+            self.view.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.NoUpdate)
+
     def _on_about_to_sort(self) -> None:
         self._updating = True
 
     def _on_sorted(self) -> None:
         # Rows moved: select the Session's rows at their new places.
         try:
-            self._show_selection(self.session.selection.rows)
-            focus = self.session.selection.focus
-            if focus is not None:
-                index = self.model.index(int(self.model.view_rows(np.array([focus]))[0]), 0)
-                self.view.selectionModel().setCurrentIndex(
-                    index, QItemSelectionModel.SelectionFlag.NoUpdate)
+            self._restore_selection_and_focus()
         finally:
             self._updating = False
         focus = self.session.selection.focus
