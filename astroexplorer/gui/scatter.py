@@ -207,6 +207,8 @@ class ScatterPanel(QWidget):
                                           colorMap=pg.colormap.get("viridis"))
         self.colour_bar.axis.setPen(pg.mkPen("k"))
         self.colour_bar.axis.setTextPen(pg.mkPen("k"))
+        # Values as they are in the table, not rescaled by an SI prefix ("x0.001").
+        self.colour_bar.axis.enableAutoSIPrefix(False)
         self._colour_bar_shown = False
 
         self.toolbar = self._make_toolbar()

@@ -224,6 +224,8 @@ def test_colour_by_numeric_column_with_nan(panel: ScatterPanel) -> None:
     scheme = panel.colour_scheme
     assert scheme is not None and not scheme.is_categorical
     assert panel._colour_bar_shown and panel.legend.isHidden()
+    # Tick labels are the table's values, never rescaled by an SI prefix.
+    assert not panel.colour_bar.axis.autoSIPrefix
     mag = np.asarray(panel.session.catalogue.table["mag"])[panel.plotted_rows]
     brushes = panel.scatter.data["brush"]
     grey = {b.color().name() for b in brushes[np.isnan(mag)]}
