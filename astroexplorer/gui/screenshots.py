@@ -97,9 +97,13 @@ def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
         "image": window.image_panel,
         "lightcurve": window.lightcurve_panel,
         "controls": window.analysis_panel,
+        "discovery": window.discovery_panel,
     }
     written = []
     for name, widget in views.items():
+        if name == "discovery":  # it shares a tabbed dock with the controls
+            window.docks["discovery"].raise_()
+            _settle(app)
         path = out_dir / f"{name}.png"
         if not widget.grab().save(str(path)):
             raise OSError(f"could not write {path}")

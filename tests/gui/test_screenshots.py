@@ -8,7 +8,7 @@ from PySide6.QtGui import QImage
 
 from astroexplorer.gui.screenshots import save_screenshots
 
-NAMES = {"main_window", "scatter", "table", "image", "lightcurve", "controls"}
+NAMES = {"main_window", "scatter", "table", "image", "lightcurve", "controls", "discovery"}
 
 
 def test_save_screenshots(qtbot, survey_path: Path, tmp_path: Path) -> None:
