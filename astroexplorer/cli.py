@@ -85,11 +85,32 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def describe_catalogue(path: Path) -> str:
+def _open_options(args):
+    """The ``OpenOptions`` given by ``--cutouts``, ``--lightcurves`` and ``--column``."""
+    from .io import OpenOptions
+
+    columns = {}
+    for item in getattr(args, "column", None) or []:
+        role, sep, name = item.partition("=")
+        if not sep or not role or not name:
+            raise UserError(f"--column {item!r}: write it as ROLE=NAME, e.g. --column time=mjd")
+        columns[role.strip()] = name.strip()
+    return OpenOptions(cutouts=getattr(args, "cutouts", None),
+                       lightcurves=getattr(args, "lightcurves", None), columns=columns)
+
+
+def _read(args):
+    """The catalogue named by ``args.file``, opened with the command line's options."""
+    from .io import read_catalogue
+
+    return read_catalogue(Path(args.file), _open_options(args))
+
+
+def describe_catalogue(path: Path, options=None) -> str:
     """What the readers detected in ``path``, as printed by ``astroexplorer info``."""
     from .io import read_catalogue
 
-    cat = read_catalogue(path)
+    cat = read_catalogue(path, options)
     table = cat.table
     lines = [f"file: {path}", f"rows: {len(table)}", f"columns: {len(table.colnames)}"]
     for name in table.colnames:
@@ -99,6 +120,7 @@ def describe_catalogue(path: Path) -> str:
         kind = "str" if col.dtype.kind in "US" else col.dtype.name
         lines.append(f"  {name}: {kind}{unit}{shape}")
     lines.append(f"id column: {cat.id_column or 'none'}")
+    lines.extend(f"detected: {note}" for note in cat.notes)
     if cat.images is None:
         lines.append("cutouts: none")
     else:
@@ -119,15 +141,13 @@ def describe_catalogue(path: Path) -> str:
 
 
 def cmd_info(args) -> int:
-    print(describe_catalogue(Path(args.file)))
+    print(describe_catalogue(Path(args.file), _open_options(args)))
     return 0
 
 
 def cmd_embed(args) -> int:
     from .analysis.embedding import DEFAULT_EPOCHS, embedding_job
-    from .io import read_catalogue
-
-    cat = read_catalogue(Path(args.file))
+    cat = _read(args)
     options: dict = {"seed": args.seed}
     if args.dim is not None:
         options["dim"] = args.dim
@@ -160,9 +180,9 @@ def cmd_project(args) -> int:
 def cmd_export(args) -> int:
     from .core.catalogue import Embedding, Projection
     from .core.expr import parse_rows
-    from .io import export_selection, read_catalogue
+    from .io import export_selection
 
-    cat = read_catalogue(Path(args.file))
+    cat = _read(args)
     rows = parse_rows(args.rows, cat.table)
     emb = Embedding(_load_array(args.embedding, "embedding"), args.embedding_method) \
         if args.embedding else None
@@ -187,9 +207,8 @@ def cmd_gui(args) -> int:
 
     if args.file and args.demo:
         raise UserError("give a FILE or --demo, not both")
-    return run_app(Path(args.file) if args.file else None, demo=args.demo)
-
-
+    return run_app(Path(args.file) if args.file else None, demo=args.demo,
+                   options=_open_options(args))
 
 
 def cmd_similar(args) -> int:
@@ -247,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="?", help="catalogue to open")
     s.add_argument("--demo", choices=DEMO_NAMES,
                    help="open a built-in demo catalogue (built on first use)")
+    _open_arguments(s)
     s.set_defaults(func=cmd_gui)
 
     s = sub.add_parser("demo", help="build the built-in demo catalogues and print their paths")
@@ -258,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("info", help="print what was detected in a catalogue file")
     s.add_argument("file")
+    _open_arguments(s)
     s.set_defaults(func=cmd_info)
 
     from .analysis.embedding import DEFAULT_EPOCHS, EMBEDDING_METHODS
@@ -265,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("embed", help="compute an embedding of a catalogue's cutouts")
     s.add_argument("file")
+    _open_arguments(s)
     s.add_argument("--method", choices=EMBEDDING_METHODS.names(), default="pca")
     s.add_argument("--out", required=True, help="output .npy: (N, D) float32, one row per object")
     s.add_argument("--epochs", type=int, help=f"training epochs (default {DEFAULT_EPOCHS})")
@@ -285,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="export selected rows and their data to FITS")
     s.add_argument("file")
+    _open_arguments(s)
     s.add_argument("--rows", required=True,
                    help='"all", indices like "0,5,10-20", or an expression like '
                         '\'mag_r < 20 & morphology == "spiral"\'')
@@ -322,6 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(s)
     s.set_defaults(func=cmd_anomalies)
     return p
+
+
+def _open_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--cutouts", metavar="PATH",
+                   help="cutouts kept apart from the table: a .npy or FITS cube, a "
+                        "Galaxy10-style HDF5 file, or a folder of per-object files")
+    s.add_argument("--lightcurves", metavar="PATH",
+                   help="light curves kept apart from the table: a long-format table "
+                        "matched by id, or a folder of Kepler/TESS light-curve FITS files")
+    s.add_argument("--column", action="append", metavar="ROLE=NAME",
+                   help="say which column plays a role the readers cannot detect "
+                        "(id, ra, dec, time, value, error, band, path, lc_path); repeatable")
 
 
 def _common(s: argparse.ArgumentParser) -> None:

@@ -12,20 +12,22 @@ from pathlib import Path
 
 from .analysis.embedding import check_embeddable, embedding_job
 from .core.catalogue import Catalogue, Embedding
-from .io import read_catalogue
+from .io import OpenOptions, read_catalogue
 from .jobs.base import Job
 from .jobs.process import run_in_process
 
 __all__ = ["embed_file_job", "embedding_job_for"]
 
 
-def embed_file_job(method: str, path: str, n_rows: int, **options) -> Job[Embedding]:
-    """Read the catalogue at ``path`` and compute ``method``'s embedding of it.
+def embed_file_job(method: str, path: str, n_rows: int, open_options: OpenOptions | None = None,
+                   **options) -> Job[Embedding]:
+    """Read the catalogue at ``path`` (with ``open_options``, as the caller did) and
+    compute ``method``'s embedding of it.
 
     ``n_rows`` is the row count the caller saw; a file that changed since is refused
     rather than giving vectors misaligned with the caller's rows.
     """
-    catalogue = read_catalogue(Path(path))
+    catalogue = read_catalogue(Path(path), open_options)
     if len(catalogue) != n_rows:
         from .core.errors import UserError
 
@@ -43,4 +45,5 @@ def embedding_job_for(method: str, catalogue: Catalogue, **options) -> Job[Embed
     check_embeddable(method, catalogue)
     if catalogue.path is None:
         return embedding_job(method, catalogue, **options)
-    return run_in_process(embed_file_job, method, str(catalogue.path), len(catalogue), **options)
+    return run_in_process(embed_file_job, method, str(catalogue.path), len(catalogue),
+                          catalogue.open_options, **options)

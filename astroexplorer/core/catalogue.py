@@ -41,19 +41,41 @@ class Catalogue:
     images: ImageSource | None = None
     lightcurves: LightCurveSource | None = None
     id_column: str | None = None
+    #: What the readers detected (one line each), printed by ``astroexplorer info``.
+    notes: list[str] = field(default_factory=list)
+    #: The options it was opened with (an ``io.OpenOptions``), to open it again the
+    #: same way (worker processes, sessions).
+    open_options: object | None = None
 
     def __post_init__(self) -> None:
         if self.id_column is None:
             lower = {c.lower(): c for c in self.table.colnames}
             self.id_column = next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
-        for label, source in (("cutouts", self.images), ("light curves", self.lightcurves)):
-            if source is not None and len(source) != len(self.table):
-                raise ValueError(
-                    f"{self.name}: {len(source)} {label} for a table of {len(self.table)} rows"
-                )
+        self._check_length(self.images, "cutouts")
+        self._check_length(self.lightcurves, "light curves")
 
     def __len__(self) -> int:
         return len(self.table)
+
+    def attach_images(self, source: ImageSource, note: str = "") -> None:
+        """Attach cutouts aligned with the rows; ``ValueError`` if the counts differ."""
+        self._check_length(source, "cutouts")
+        self.images = source
+        if note:
+            self.notes.append(note)
+
+    def attach_lightcurves(self, source: LightCurveSource, note: str = "") -> None:
+        """Attach light curves aligned with the rows; ``ValueError`` if the counts differ."""
+        self._check_length(source, "light curves")
+        self.lightcurves = source
+        if note:
+            self.notes.append(note)
+
+    def _check_length(self, source: ImageSource | LightCurveSource | None, label: str) -> None:
+        if source is not None and len(source) != len(self.table):
+            raise ValueError(
+                f"{self.name}: {len(source)} {label} for a table of {len(self.table)} rows"
+            )
 
     @property
     def row_ids(self) -> np.ndarray:

@@ -32,6 +32,11 @@ class ImageSource:
         """Cutouts of several rows, shape ``(n, C, H, W)`` float32, in the order given."""
         raise NotImplementedError
 
+    def wcs(self, row: int):
+        """The celestial WCS (``astropy.wcs.WCS``) of row ``row``'s cutout, pixel
+        (0, 0) at the cutout's first array element, or None if unknown."""
+        return None
+
     def get(self, row: int) -> np.ndarray:
         """The cutout of one row, shape ``(C, H, W)`` float32."""
         return self.get_many([row])[0]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from ..io import OpenOptions
 
 __all__ = ["run_app", "configure_pyqtgraph", "ensure_application"]
 
@@ -38,11 +42,12 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run_app(path: Path | None = None, argv: list[str] | None = None,
-            demo: str | None = None) -> int:
+            demo: str | None = None, options: OpenOptions | None = None) -> int:
     """Show the main window (opening ``path``, or the demo catalogue named ``demo``,
     if given) and run the event loop.
 
-    Problems opening ``path`` are shown in a message box; the window stays open.
+    ``options`` says how to open ``path`` (separate cutouts or light curves, column
+    roles). Problems opening it are shown in a message box; the window stays open.
     Returns the application's exit code.
     """
     app = ensure_application(argv)
@@ -53,7 +58,7 @@ def run_app(path: Path | None = None, argv: list[str] | None = None,
     window.show()
     if path is not None:
         # After the window is on screen, so an error box has a parent to sit on.
-        QTimer.singleShot(0, lambda: window.open_path(Path(path)))
+        QTimer.singleShot(0, lambda: window.open_path(Path(path), options))
     elif demo is not None:
         QTimer.singleShot(0, lambda: window.open_demo(demo))
     app._astroexplorer_window = window  # type: ignore[attr-defined]  # keep it alive

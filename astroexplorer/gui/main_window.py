@@ -25,7 +25,7 @@ from ..core.errors import UserError
 from ..core.rowset import RowSet
 from ..core.session import Session
 from ..demo import demo_job
-from ..io import export_selection, read_catalogue
+from ..io import OpenOptions, export_selection, read_catalogue
 from ..io.table_reader import TABLE_FORMATS
 from ..pipeline import embedding_job_for
 from .binding import connect_weakly
@@ -278,11 +278,12 @@ class MainWindow(QMainWindow):
             settings.setValue("last_dir", str(Path(path).parent))
             self.open_path(Path(path))
 
-    def open_path(self, path: Path | str) -> bool:
-        """Read and show a catalogue; on a problem, say so and keep the current one."""
+    def open_path(self, path: Path | str, options: OpenOptions | None = None) -> bool:
+        """Read and show a catalogue (opened with ``options``, if given); on a
+        problem, say so and keep the current one."""
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            catalogue = read_catalogue(Path(path))
+            catalogue = read_catalogue(Path(path), options)
         except UserError as exc:
             QGuiApplication.restoreOverrideCursor()
             self.show_error("Cannot open catalogue", str(exc))

@@ -3,6 +3,6 @@
 from . import fits_reader, table_reader  # noqa: F401  (register readers)
 from .export import export_selection
 from .fits_writer import write_catalogue_fits
-from .registry import READERS, read_catalogue
+from .registry import READERS, OpenOptions, read_catalogue
 
-__all__ = ["READERS", "export_selection", "read_catalogue", "write_catalogue_fits"]
+__all__ = ["READERS", "OpenOptions", "export_selection", "read_catalogue", "write_catalogue_fits"]

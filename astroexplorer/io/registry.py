@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.catalogue import Catalogue
 from ..core.errors import UserError
 
-__all__ = ["Reader", "READERS", "register_reader", "read_catalogue", "find_reader"]
+__all__ = ["Reader", "READERS", "register_reader", "read_catalogue", "find_reader",
+           "OpenOptions", "Attacher", "ATTACHERS", "register_attacher", "COLUMN_ROLES"]
+
+#: Roles a column can play, for ``OpenOptions.columns`` and the mapping dialog.
+COLUMN_ROLES = ("id", "ra", "dec", "time", "value", "error", "band", "path", "lc_path")
+
+
+@dataclass(frozen=True)
+class OpenOptions:
+    """How to open a catalogue, beyond what is detected in the file itself.
+
+    Attributes
+    ----------
+    cutouts : Path or None
+        A separate file (``.npy`` / FITS cube, Galaxy10-style HDF5) or a directory
+        of per-object files holding the rows' cutouts.
+    lightcurves : Path or None
+        A separate long-format light-curve table (CSV, FITS, Parquet...) matched
+        by id, or a directory of per-object Kepler/TESS light-curve FITS files.
+    columns : mapping of str to str
+        Role (one of :data:`COLUMN_ROLES`) -> column name, overriding detection.
+    """
+
+    cutouts: Path | None = None
+    lightcurves: Path | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.columns) - set(COLUMN_ROLES)
+        if unknown:
+            raise UserError(f"unknown column role(s) {', '.join(sorted(unknown))}: "
+                            f"use {', '.join(COLUMN_ROLES)}")
+        for name in ("cutouts", "lightcurves"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, Path(value))
+        object.__setattr__(self, "columns", dict(self.columns))
 
 
 @dataclass(frozen=True)
@@ -28,6 +64,34 @@ class Reader:
 
 
 READERS: list[Reader] = []
+
+
+@dataclass(frozen=True)
+class Attacher:
+    """A step run after a reader, which may attach cutouts or light curves.
+
+    ``attach(catalogue, options)`` looks at the catalogue (its path, columns,
+    files beside it) and ``options``; it attaches what it finds with
+    ``catalogue.attach_images`` / ``attach_lightcurves`` (adding a note saying
+    what it detected) or does nothing. It raises :class:`UserError` naming the
+    file and the problem when what it found is unusable. Attachers run in
+    descending ``priority``; each should do nothing when the modality it
+    provides is already attached, unless ``options`` names its file.
+    """
+
+    label: str
+    attach: Callable[[Catalogue, OpenOptions], None]
+    priority: int = 0
+
+
+ATTACHERS: list[Attacher] = []
+
+
+def register_attacher(attacher: Attacher) -> Attacher:
+    """Add an attacher (kept sorted by descending priority)."""
+    ATTACHERS.append(attacher)
+    ATTACHERS.sort(key=lambda a: -a.priority)
+    return attacher
 
 
 def register_reader(reader: Reader) -> Reader:
@@ -56,8 +120,9 @@ def find_reader(path: Path) -> Reader:
     )
 
 
-def read_catalogue(path: str | Path) -> Catalogue:
-    """Read a catalogue (table plus any cutouts and light curves it carries).
+def read_catalogue(path: str | Path, options: OpenOptions | None = None) -> Catalogue:
+    """Read a catalogue (table plus any cutouts and light curves it carries or
+    that ``options`` and the attachers find beside it).
 
     Raises
     ------
@@ -66,11 +131,26 @@ def read_catalogue(path: str | Path) -> Catalogue:
         the file itself (missing, unreadable, malformed, inconsistent).
     """
     path = Path(path)
+    options = options or OpenOptions()
     reader = find_reader(path)
     try:
-        return reader.read(path)
+        catalogue = reader.read(path)
     except UserError:
         raise
     except (OSError, ValueError, TypeError, KeyError, IndexError, EOFError, SyntaxError) as exc:
         # SyntaxError: malformed XML (VOTable); EOFError: cut-off compressed or HDF5 data.
         raise UserError(f"{path} could not be read as {reader.label}: {exc}") from None
+    catalogue.notes.insert(0, f"read as {reader.label}")
+    catalogue.open_options = options
+    if "id" in options.columns:
+        if options.columns["id"] not in catalogue.table.colnames:
+            raise UserError(f"{path} has no column {options.columns['id']!r} to use as id")
+        catalogue.id_column = options.columns["id"]
+    for attacher in ATTACHERS:
+        try:
+            attacher.attach(catalogue, options)
+        except UserError:
+            raise
+        except (OSError, ValueError, TypeError, KeyError, IndexError, EOFError) as exc:
+            raise UserError(f"{path}: {attacher.label} failed: {exc}") from None
+    return catalogue
