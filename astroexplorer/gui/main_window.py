@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..analysis import PROJECTION_METHODS, projection_job
 from ..core.catalogue import Catalogue, Embedding, Projection
-from ..core.errors import UserError
+from ..core.errors import AmbiguousColumnsError, UserError
 from ..core.rowset import RowSet
 from ..core.session import Session
 from ..demo import demo_job
@@ -34,6 +35,7 @@ from .discovery import DiscoveryPanel
 from .image_view import ImagePanel
 from .jobs_panel import JobsPanel
 from .lightcurve_view import LightCurvePanel
+from .open_dialog import OpenDialog
 from .scatter import ScatterPanel
 from .table import TablePanel
 from .workers import JobWorker
@@ -227,6 +229,12 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("&Open\u2026", self, shortcut=QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_file_dialog)
         file_menu.addAction(self.open_action)
+        self.open_options_action = QAction(
+            "Open &with options\u2026", self, shortcut="Ctrl+Shift+O",
+            statusTip="Open a catalogue with separate cutout or light-curve files, "
+                      "or say which column is which")
+        self.open_options_action.triggered.connect(lambda: self.open_with_options_dialog())
+        file_menu.addAction(self.open_options_action)
         demo_menu = file_menu.addMenu("Open &demo")
         self.demo_actions: dict[str, QAction] = {}
         for name, (label, blurb) in DEMOS.items():
@@ -278,12 +286,39 @@ class MainWindow(QMainWindow):
             settings.setValue("last_dir", str(Path(path).parent))
             self.open_path(Path(path))
 
+    def open_with_options_dialog(self, path: Path | None = None,
+                                 options: OpenOptions | None = None,
+                                 error: AmbiguousColumnsError | None = None) -> bool:
+        """Ask for a catalogue, its separate cutout / light-curve files and column
+        roles (pre-filled from ``path``, ``options`` and ``error``), then open it."""
+        dialog = OpenDialog(path, options, error, parent=self)
+        if not self._run_dialog(dialog):
+            return False
+        chosen = dialog.catalogue_path()
+        if chosen is None:
+            self.show_error("Cannot open catalogue", "No catalogue file was given.")
+            return False
+        try:
+            new_options = dialog.options()
+        except UserError as exc:
+            self.show_error("Cannot open catalogue", str(exc))
+            return False
+        return self.open_path(chosen, new_options)
+
+    def _run_dialog(self, dialog: QDialog) -> bool:
+        """Show a modal dialog; True if accepted (tests replace this)."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
     def open_path(self, path: Path | str, options: OpenOptions | None = None) -> bool:
         """Read and show a catalogue (opened with ``options``, if given); on a
-        problem, say so and keep the current one."""
+        problem, say so and keep the current one. When the readers cannot tell
+        which column is which, ask the user (column-mapping dialog) and try again."""
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             catalogue = read_catalogue(Path(path), options)
+        except AmbiguousColumnsError as exc:
+            QGuiApplication.restoreOverrideCursor()
+            return self.open_with_options_dialog(Path(path), options, exc)
         except UserError as exc:
             QGuiApplication.restoreOverrideCursor()
             self.show_error("Cannot open catalogue", str(exc))
