@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from astropy.table import Table
+from astropy.time import Time
 
 __all__ = ["LightCurve", "LightCurveSource", "TableLightCurveSource"]
 
@@ -24,6 +25,16 @@ class LightCurve:
         1-sigma uncertainty of ``value`` (NaN where unknown).
     band : ndarray, shape (M,), str
         Band / passband name of each point.
+    time_format : str
+        Name of the time system: an astropy format ("mjd", "jd"), or the name of
+        an offset system ("bkjd", "btjd": days since ``time_offset_jd``).
+    time_offset_jd : float
+        Julian Date of ``time == 0`` for offset systems (BJDREFI + BJDREFF of a
+        Kepler/TESS file: 2454833.0 for BKJD, 2457000.0 for BTJD); 0.0 when
+        ``time_format`` is itself an astropy format such as MJD or JD.
+    time_scale : str
+        astropy time scale of ``time`` ("tdb", "utc"...); "" means "tdb" for
+        barycentric systems (bjd, bkjd, btjd or an offset) and "utc" otherwise.
     """
 
     time: np.ndarray
@@ -34,6 +45,8 @@ class LightCurve:
     value_name: str = "mag"
     value_unit: str = "mag"
     is_magnitude: bool = True
+    time_offset_jd: float = 0.0
+    time_scale: str = ""
 
     def __len__(self) -> int:
         return int(self.time.size)
@@ -43,6 +56,32 @@ class LightCurve:
         """Distinct bands in order of first appearance."""
         _, first = np.unique(self.band, return_index=True)
         return tuple(str(b) for b in self.band[np.sort(first)])
+
+    def to_time(self) -> Time:
+        """The observation times as an astropy ``Time`` in TDB, shape (M,).
+
+        Offset systems (``time_offset_jd`` non-zero) give JD = ``time_offset_jd`` +
+        ``time`` (kept as two doubles, so no precision is lost); otherwise
+        ``time_format`` must be an astropy format (mjd, jd; bjd/hjd are read as JD).
+
+        Raises
+        ------
+        ValueError
+            If the time system is unknown (e.g. a column named "time" in no stated
+            system).
+        """
+        fmt = self.time_format.lower()
+        barycentric = self.time_offset_jd != 0.0 or fmt in ("bjd", "bkjd", "btjd")
+        scale = self.time_scale.lower() or ("tdb" if barycentric else "utc")
+        time = np.asarray(self.time, dtype=np.float64)
+        if self.time_offset_jd != 0.0:
+            t = Time(np.full(time.shape, float(self.time_offset_jd)), time,
+                     format="jd", scale=scale)
+        elif fmt in ("mjd", "jd", "bjd", "hjd"):
+            t = Time(time, format="mjd" if fmt == "mjd" else "jd", scale=scale)
+        else:
+            raise ValueError(f"time system {self.time_format!r} has no known zero point")
+        return t.tdb
 
 
 class LightCurveSource:
