@@ -166,14 +166,30 @@ def cmd_embed(args) -> int:
 
 def cmd_project(args) -> int:
     from .analysis import projection_job
+    from .analysis.projection import place_points_job
 
     vectors = _load_array(args.embedding, "embedding")
+    new = _load_array(args.place, "embedding") if args.place else None
+    if (new is None) != (args.place_out is None):
+        raise UserError("--place and --place-out go together: new objects' vectors in, "
+                        "their map positions out")
     options = {"seed": args.seed}
+    if args.method in ("umap", "tsne"):
+        options.update(metric=args.metric, backend=args.backend, keep_model=new is not None)
     if args.method == "umap":
         options.update(n_neighbors=args.neighbors, min_dist=args.min_dist)
+    elif args.method == "tsne":
+        options.update(perplexity=args.perplexity)
     proj = _run(projection_job(args.method, vectors, **options), args.quiet)
     out = _save_array(args.out, proj.xy, args.overwrite)
     print(out)
+    if new is not None:
+        xy = _run(place_points_job(proj, new), args.quiet)
+        print(_save_array(args.place_out, xy, args.overwrite))
+    trust = proj.config.get("trustworthiness")
+    if trust is not None and not args.quiet:
+        print(f"trustworthiness (10 neighbours, {proj.config['trustworthiness_sample']} objects): "
+              f"{trust:.3f}", file=sys.stderr)
     return 0
 
 
@@ -302,6 +318,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output .npy: (N, 2) float32")
     s.add_argument("--neighbors", type=int, default=15, help="UMAP n_neighbors")
     s.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist")
+    s.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity")
+    s.add_argument("--metric", choices=("euclidean", "cosine"), default="euclidean",
+                   help="distance in the embedding (UMAP, t-SNE)")
+    s.add_argument("--backend", choices=("auto", "cpu", "cuml"), default="auto",
+                   help="auto uses RAPIDS cuML when installed with a GPU, else the CPU")
+    s.add_argument("--place", metavar="NEW.npy",
+                   help="(M, D) vectors of new objects to place into the finished map")
+    s.add_argument("--place-out", metavar="OUT.npy", help="where to write their (M, 2) positions")
     _common(s)
     s.set_defaults(func=cmd_project)
 

@@ -117,11 +117,18 @@ class Embedding:
 
 @dataclass
 class Projection:
-    """An ``(N, 2)`` float32 map of an embedding (UMAP / PCA / t-SNE)."""
+    """An ``(N, 2)`` float32 map of an embedding (UMAP / PCA / t-SNE).
+
+    ``config`` holds the method's parameters and quality figures (e.g.
+    ``trustworthiness``); ``model`` the fitted mapping, serialised by the analysis
+    layer, that places new points into this map without recomputing it (None when
+    the method cannot).
+    """
 
     xy: np.ndarray
     method: str
     config: dict = field(default_factory=dict)
+    model: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.xy = np.ascontiguousarray(self.xy, dtype=np.float32)

@@ -55,7 +55,10 @@ def run_app(path: Path | None = None, argv: list[str] | None = None,
     from .main_window import MainWindow
 
     window = MainWindow()
+    window.prewarm_workers = True
     window.show()
+    # Start the UMAP worker once the window is up, so the first map skips numba's start-up.
+    QTimer.singleShot(1500, window.prewarm)
     if path is not None:
         # After the window is on screen, so an error box has a parent to sit on.
         QTimer.singleShot(0, lambda: window.open_path(Path(path), options))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..analysis import EMBEDDING_METHODS, PROJECTION_METHODS
 from ..analysis.embedding import DEFAULT_EPOCHS
+from ..analysis.projection import PROJECTION_PARAMETERS
 from ..core.catalogue import Catalogue
 from ..core.session import Session
 from .binding import connect_weakly
@@ -89,10 +93,28 @@ class AnalysisPanel(QWidget):
         self.project_button = QPushButton("Project")
         self.project_button.clicked.connect(self._request_project)
         self.projection_label = status_label()
+        # One page of parameters per method, shown for the chosen one.
+        self.parameter_pages = QStackedWidget()
+        self.parameter_widgets: dict[str, dict[str, QWidget]] = {}
+        for i in range(self.projection_combo.count()):
+            method = self.projection_combo.itemData(i)
+            page, widgets = _parameter_page(PROJECTION_PARAMETERS.get(method, {}))
+            self.parameter_pages.addWidget(page)
+            self.parameter_widgets[method] = widgets
+        self.projection_combo.currentIndexChanged.connect(self.parameter_pages.setCurrentIndex)
         form.addRow("Method", self.projection_combo)
+        form.addRow(self.parameter_pages)
         form.addRow(self.project_button)
         form.addRow(self.projection_label)
         return box
+
+    def projection_options(self) -> dict:
+        """The chosen projection method's parameters, as its job takes them."""
+        method = self.projection_combo.currentData()
+        options: dict = {}
+        for name, widget in self.parameter_widgets.get(method, {}).items():
+            options[name] = widget.currentText() if isinstance(widget, QComboBox) else widget.value()
+        return options
 
     def _view_group(self) -> QGroupBox:
         box = QGroupBox("View")
@@ -212,9 +234,23 @@ class AnalysisPanel(QWidget):
             self.embedding_label.setText(
                 f"{emb.method.upper()}: {emb.vectors.shape[0]} \u00d7 {emb.vectors.shape[1]}")
         projection = session.projection
-        self.projection_label.setText(
-            f"{projection.method.upper()} map shown." if projection is not None
-            else "Compute an embedding first." if session.embedding is None else "No map yet.")
+        if projection is not None:
+            label = PROJECTION_METHODS[projection.method].label \
+                if projection.method in PROJECTION_METHODS.names() else projection.method
+            trust = projection.config.get("trustworthiness")
+            text = f"{label} map shown."
+            if trust is not None:
+                text += f" Trustworthiness {trust:.2f}" + (
+                    " (neighbours in the map are often not neighbours in the embedding)"
+                    if trust < 0.9 else ".")
+            self.projection_label.setText(text)
+            self.projection_label.setToolTip(
+                "Trustworthiness (0-1) measures whether objects near each other in the map "
+                "are near each other in the embedding (10 neighbours, on a sample of "
+                f"{projection.config.get('trustworthiness_sample', '?')} objects).")
+        else:
+            self.projection_label.setText(
+                "Compute an embedding first." if session.embedding is None else "No map yet.")
         self.plot_combo.setEnabled(projection is not None)
         columns = projection is None or not self.plot_combo.currentData()
         self.x_combo.setEnabled(catalogue is not None and columns)
@@ -230,7 +266,8 @@ class AnalysisPanel(QWidget):
         self.compute_requested.emit(method, options)
 
     def _request_project(self) -> None:
-        self.project_requested.emit(self.projection_combo.currentData(), {})
+        self.project_requested.emit(self.projection_combo.currentData(),
+                                    self.projection_options())
 
     def _on_plot_kind_changed(self, _index: int) -> None:
         show = bool(self.plot_combo.currentData())
@@ -247,3 +284,24 @@ class AnalysisPanel(QWidget):
         self.axes_changed.emit(self.x_combo.currentData() or "", self.y_combo.currentData() or "")
 
 
+def _parameter_page(parameters: dict[str, tuple]) -> tuple[QWidget, dict[str, QWidget]]:
+    """A form of editors for ``{name: (default, minimum, maximum or choices, help)}``."""
+    page = QWidget()
+    form = QFormLayout(page)
+    form.setContentsMargins(0, 0, 0, 0)
+    widgets: dict[str, QWidget] = {}
+    for name, (default, low, high, tip) in parameters.items():
+        if isinstance(low, tuple):
+            widget = QComboBox()
+            widget.addItems(list(low))
+            widget.setCurrentText(str(default))
+        elif isinstance(default, float):
+            widget = QDoubleSpinBox(minimum=low, maximum=high, value=default)
+            widget.setDecimals(2)
+            widget.setSingleStep(0.05 if high <= 1 else 5.0)
+        else:
+            widget = QSpinBox(minimum=low, maximum=high, value=default)
+        widget.setToolTip(tip)
+        form.addRow(name.replace("_", " ").capitalize(), widget)
+        widgets[name] = widget
+    return page, widgets

@@ -11,16 +11,19 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..analysis import PROJECTION_METHODS, projection_job
+from ..analysis.projection import prewarm_projection
 from ..core.catalogue import Catalogue, Embedding, Projection
 from ..core.errors import AmbiguousColumnsError, UserError
 from ..core.rowset import RowSet
@@ -28,6 +31,7 @@ from ..core.session import Session
 from ..demo import demo_job
 from ..io import OpenOptions, export_selection, read_catalogue
 from ..io.table_reader import TABLE_FORMATS
+from ..jobs.process import shutdown_warm_workers
 from ..pipeline import embedding_job_for
 from .binding import connect_weakly
 from .controls import AnalysisPanel
@@ -135,6 +139,8 @@ class MainWindow(QMainWindow):
 
     #: Projection run automatically when an embedding has been computed.
     default_projection = "umap"
+    #: Keep a warm UMAP worker process (the application sets this; tests do not).
+    prewarm_workers = False
 
     def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,7 +166,8 @@ class MainWindow(QMainWindow):
         self.table_panel = TablePanel(self.session)
         area = Qt.DockWidgetArea
         self.docks = {
-            "analysis": self._dock("Analysis", self.analysis_panel, area.LeftDockWidgetArea),
+            "analysis": self._dock("Analysis", self.analysis_panel, area.LeftDockWidgetArea,
+                                   scroll=True),
             "image": self._dock("Cutout", self.image_panel, area.RightDockWidgetArea),
             "lightcurve": self._dock("Light curve", self.lightcurve_panel, area.RightDockWidgetArea),
             "table": self._dock("Catalogue", self.table_panel, area.BottomDockWidgetArea),
@@ -195,9 +202,19 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     # -- layout -------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea,
+              scroll: bool = False) -> QDockWidget:
+        """A dock holding ``widget``; with ``scroll``, inside a scroll area so a tall
+        panel never forces the window taller than the screen."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        if scroll:
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area_widget.setWidget(widget)
+            widget = area_widget
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -415,6 +432,8 @@ class MainWindow(QMainWindow):
             method, options = self._pending_projection
             self._pending_projection = None
             self.compute_projection(method, options)
+        elif kind == "projection":
+            self.prewarm()  # a cancelled UMAP took its worker with it
 
     def colour_by(self, column: str) -> None:
         """Colour the map by ``column``, shown in the Colour combo too."""
@@ -511,7 +530,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{catalogue.name} \u2014 {len(catalogue)} objects, "
                             f"{n_selected} selected \u2014 AstroExplorer")
 
+    def prewarm(self) -> None:
+        """Start (in the background) the worker process that makes UMAP maps, if the
+        window was asked to keep one ready (``prewarm_workers``)."""
+        if self.prewarm_workers:
+            prewarm_projection()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         """Cancel running jobs and wait for their threads before closing."""
         self.jobs_panel.shutdown(10_000)
+        if self.prewarm_workers:
+            shutdown_warm_workers()
         super().closeEvent(event)

@@ -1,6 +1,6 @@
 """Readers and writers of catalogues, cutouts and light curves."""
 
-from . import fits_reader, lightcurve_formats, table_reader  # noqa: F401  (register readers)
+from . import cutouts, fits_reader, lightcurve_formats, table_reader  # noqa: F401  (register readers)
 from .export import export_selection
 from .fits_writer import write_catalogue_fits
 from .registry import READERS, OpenOptions, read_catalogue

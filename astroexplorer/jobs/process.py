@@ -1,10 +1,19 @@
 """Run a job in a child process, so GIL-holding work never stalls the caller and
-Cancel is immediate (the process is terminated)."""
+Cancel is immediate (the process is terminated).
+
+A *warm* worker is a child started ahead of time that has already paid a start-up
+cost (importing umap and compiling its numba code takes ~25 s): ``prewarm(key,
+warmup)`` starts one in the background, and ``run_in_process(..., warm=(key,
+warmup))`` uses it if one is idle (else starts one). A worker that finished its job
+is kept for the next; a cancelled one is terminated, and the caller may prewarm
+another.
+"""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +21,7 @@ from typing import Any
 from ..core.errors import UserError
 from .base import Job, Progress
 
-__all__ = ["run_in_process", "ProcessJobError"]
+__all__ = ["run_in_process", "ProcessJobError", "prewarm", "shutdown_warm_workers"]
 
 #: Seconds between checks of the child; also how often a cancel is noticed.
 POLL_S = 0.1
@@ -23,6 +32,7 @@ class ProcessJobError(RuntimeError):
 
 
 def _child_main(out: Any, func: Callable[..., Job], args: tuple, kwargs: dict) -> None:
+    """Run one job, sending ("progress" | "result" | "user_error" | "error", payload)."""
     try:
         job = func(*args, **kwargs)
         while True:
@@ -38,41 +48,126 @@ def _child_main(out: Any, func: Callable[..., Job], args: tuple, kwargs: dict) -
         out.put(("error", traceback.format_exc()))
 
 
-def run_in_process(func: Callable[..., Job], *args: Any, **kwargs: Any) -> Job:
+def _worker_main(tasks: Any, out: Any, warmup: Callable[[], None] | None) -> None:
+    """A reusable worker: warm up once, say "ready", then run jobs until told to stop."""
+    if warmup is not None:
+        try:
+            warmup()
+        except BaseException:  # noqa: BLE001 - a failed warm-up only loses the head start
+            out.put(("warmup_error", traceback.format_exc()))
+    out.put(("ready", None))
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        _child_main(out, *task)
+
+
+class _Worker:
+    """A worker process with its task and message queues."""
+
+    def __init__(self, warmup: Callable[[], None] | None) -> None:
+        ctx = mp.get_context("spawn")
+        self.tasks = ctx.Queue()
+        self.messages = ctx.Queue()
+        self.ready = warmup is None
+        self.proc = ctx.Process(target=_worker_main, args=(self.tasks, self.messages, warmup),
+                                daemon=True)
+        self.proc.start()
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join(timeout=5)
+        self.tasks.close()
+        self.messages.close()
+
+
+#: Idle warm workers by key (at most one each), guarded by _LOCK.
+_IDLE: dict[str, _Worker] = {}
+_LOCK = threading.Lock()
+
+
+def prewarm(key: str, warmup: Callable[[], None]) -> None:
+    """Start a worker that runs ``warmup`` (importable by name) now, in the
+    background, unless one for ``key`` is already idle or warming up."""
+    with _LOCK:
+        worker = _IDLE.get(key)
+        if worker is not None and worker.proc.is_alive():
+            return
+        _IDLE[key] = _Worker(warmup)
+
+
+def _take(key: str, warmup: Callable[[], None]) -> _Worker:
+    with _LOCK:
+        worker = _IDLE.pop(key, None)
+    if worker is not None and worker.proc.is_alive():
+        return worker
+    return _Worker(warmup)
+
+
+def _give_back(key: str, worker: _Worker) -> None:
+    with _LOCK:
+        if key not in _IDLE and worker.proc.is_alive():
+            _IDLE[key] = worker
+            return
+    worker.stop()
+
+
+def shutdown_warm_workers() -> None:
+    """Stop every idle warm worker (e.g. when the application quits)."""
+    with _LOCK:
+        workers = list(_IDLE.values())
+        _IDLE.clear()
+    for worker in workers:
+        worker.stop()
+
+
+def run_in_process(func: Callable[..., Job], *args: Any,
+                   warm: tuple[str, Callable[[], None]] | None = None, **kwargs: Any) -> Job:
     """A job that runs ``func(*args, **kwargs)`` (itself a job function, importable
-    by name so it can be pickled) in a fresh ``spawn`` process.
+    by name so it can be pickled) in a child ``spawn`` process.
+
+    With ``warm=(key, warmup)``, an idle warm worker for ``key`` runs it (one is
+    started, running ``warmup`` first, if none is idle) and is kept for the next job
+    if this one ends normally. Without it, a fresh process runs the job and exits.
 
     Progress from the child is re-yielded; between reports a heartbeat is yielded
     every ``POLL_S`` seconds so a runner can cancel, which terminates the child.
     """
-    ctx = mp.get_context("spawn")
-    messages = ctx.Queue()
-    proc = ctx.Process(target=_child_main, args=(messages, func, args, kwargs), daemon=True)
-    proc.start()
-    last = Progress(0, None, "starting worker process")
+    worker = _take(*warm) if warm is not None else _Worker(None)
+    worker.tasks.put((func, args, kwargs))
+    finished = False
+    last = Progress(0, None, "starting worker process" if worker.ready
+                    else "warming up the worker process")
     try:
         yield last
         while True:
             try:
-                kind, payload = messages.get(timeout=POLL_S)
+                kind, payload = worker.messages.get(timeout=POLL_S)
             except queue.Empty:
-                if not proc.is_alive():
+                if not worker.proc.is_alive():
                     raise ProcessJobError(
-                        f"the worker process for {func.__name__} died (exit code {proc.exitcode})"
+                        f"the worker process for {func.__name__} died "
+                        f"(exit code {worker.proc.exitcode})"
                     ) from None
                 yield last
+                continue
+            if kind in ("ready", "warmup_error"):
+                worker.ready = True
                 continue
             if kind == "progress":
                 last = payload
                 yield last
-            elif kind == "result":
+                continue
+            finished = True
+            if kind == "result":
                 return payload
-            elif kind == "user_error":
+            if kind == "user_error":
                 raise UserError(payload)
-            else:
-                raise ProcessJobError(f"{func.__name__} failed in its worker process:\n{payload}")
+            raise ProcessJobError(f"{func.__name__} failed in its worker process:\n{payload}")
     finally:
-        if proc.is_alive():
-            proc.terminate()
-        proc.join(timeout=5)
-        messages.close()
+        if warm is not None and finished:
+            _give_back(warm[0], worker)
+        else:
+            worker.stop()

@@ -88,3 +88,41 @@ def test_process_job_cancel_is_immediate():
         run_sync(run_in_process(slow_child_job, 60.0), on_progress, token)
     # The child was terminated, not waited for (it would sleep for a minute).
     assert time.perf_counter() - started[0] < 10
+
+
+def pid_job():
+    import os
+
+    yield Progress(0, 1, "asking")
+    return os.getpid(), os.environ.get("AE_WARMED")
+
+
+def warm_env() -> None:
+    """A warm-up with a visible effect in the worker (as importing umap would have)."""
+    import os
+
+    os.environ["AE_WARMED"] = "yes"
+
+
+def test_warm_worker_runs_its_warmup_once_and_is_reused():
+    from astroexplorer.jobs.process import prewarm, shutdown_warm_workers
+
+    try:
+        prewarm("test", warm_env)
+        first = run_sync(run_in_process(pid_job, warm=("test", warm_env)))
+        second = run_sync(run_in_process(pid_job, warm=("test", warm_env)))
+        assert first == second and first[1] == "yes"  # same warmed process
+        cold = run_sync(run_in_process(pid_job))
+        assert cold[0] != first[0] and cold[1] is None
+        # Errors keep the worker; cancelling terminates it and the next job gets a new one.
+        with pytest.raises(UserError):
+            run_sync(run_in_process(failing_child_job, True, warm=("test", warm_env)))
+        assert run_sync(run_in_process(pid_job, warm=("test", warm_env)))[0] == first[0]
+        token = CancelToken()
+        with pytest.raises(Cancelled):
+            run_sync(run_in_process(slow_child_job, 60.0, warm=("test", warm_env)),
+                     lambda p: token.cancel() if p.message == "sleeping" else None, token)
+        after = run_sync(run_in_process(pid_job, warm=("test", warm_env)))
+        assert after[0] != first[0] and after[1] == "yes"
+    finally:
+        shutdown_warm_workers()
