@@ -266,7 +266,8 @@ def _group_median(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.nd
     """Median of the finite ``values`` in each of ``n_groups`` groups (NaN if none)."""
     ok = np.isfinite(values)
     v, g = values[ok], group[ok]
-    order = np.lexsort((v, g))
+    by_value = np.argsort(v)
+    order = by_value[np.argsort(g[by_value], kind="stable")]  # by group, then value
     v, g = v[order], g[order]
     counts = np.bincount(g, minlength=n_groups)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -319,11 +320,11 @@ def summarise_observations(table: Table, cols: LightCurveColumns, id_col: str) -
         order = [list(uniq_bands).index(b) for b in _band_order(list(uniq_bands))]
         out["bands"] = Column([",".join(uniq_bands[order][row]) for row in present[:, order]],
                               description="bands observed")
+        nb = uniq_bands.size
+        medians = _group_median(value, obj * nb + band_idx, n * nb).reshape(n, nb)
         for b in order:
-            sel = band_idx == b
             out[f"{cols.value}_median_{uniq_bands[b]}"] = Column(
-                _group_median(value[sel], obj[sel], n), unit=unit,
-                description=f"median {cols.value} in band {uniq_bands[b]}")
+                medians[:, b], unit=unit, description=f"median {cols.value} in band {uniq_bands[b]}")
     for names, label in ((_RA_NAMES, "ra"), (_DEC_NAMES, "dec")):
         col = find_column(table.colnames, names)
         if col is not None and table[col].dtype.kind in "fi" and label not in out.colnames:
