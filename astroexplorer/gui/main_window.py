@@ -40,6 +40,7 @@ from .image_view import ImagePanel
 from .jobs_panel import JobsPanel
 from .lightcurve_view import LightCurvePanel
 from .open_dialog import OpenDialog
+from .samp_bridge import SampBridge
 from .scatter import ScatterPanel
 from .table import TablePanel
 from .workers import JobWorker
@@ -270,6 +271,8 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        self.samp = SampBridge(self)  # the SAMP menu (TOPCAT, DS9, Aladin)
+        self.menuBar().addMenu(self.samp.menu)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About AstroExplorer", self)
         about.triggered.connect(self._about)
