@@ -243,6 +243,8 @@ def _attach_table(catalogue: Catalogue, options: OpenOptions) -> None:
         if path is None:
             return
         how = f" beside {catalogue.path.name}"
+    if catalogue.id_column is None:  # ids the catalogue does not know, such as ZTF's oid
+        catalogue.id_column = find_column(catalogue.table.colnames, LC_ID_NAMES)
     if catalogue.id_column is None:
         names = catalogue.table.colnames
         raise AmbiguousColumnsError(

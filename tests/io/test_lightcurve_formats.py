@@ -303,3 +303,29 @@ def test_info_prints_what_was_detected(tmp_path, capsys):
     assert "detected: light curves: PLAsTiCC convention in training_set.csv" in out
     assert "(4 objects, 6 passbands u,g,r,i,z,y, flux in FLUXCAL)" in out
     assert f"light curves: 4 rows, {6 + 7 + 8 + 9} points" in out
+
+
+def test_hdf5_table_given_and_fits_observations_opened_directly(tmp_path):
+    path, t = _ztf(tmp_path)
+    t.write(tmp_path / "obs.h5", path="lightcurves")
+    cat_path = tmp_path / "two.ecsv"
+    Table({"oid": np.unique(t["oid"])[::-1], "ra": [1.0, 2.0]}).write(cat_path)
+    cat = read_catalogue(cat_path, OpenOptions(lightcurves=tmp_path / "obs.h5"))
+    assert cat.id_column == "oid" and list(cat.lightcurves.counts()) == [6, 6]
+    assert cat.lightcurves.get(0).bands and cat.lightcurves.origin == "obs.h5"
+    t.write(tmp_path / "obs.fits")
+    direct = read_catalogue(tmp_path / "obs.fits")
+    assert len(direct) == 2 and direct.lightcurves.get(1).is_magnitude
+    assert any("ZTF convention in obs.fits opened directly" in n for n in direct.notes)
+
+
+def test_catalogue_without_id_column_asks_for_one(tmp_path):
+    cat_path = tmp_path / "noid.csv"
+    Table({"key": [7, 8], "ra": [1.0, 2.0]}).write(cat_path)
+    lc = tmp_path / "obs.csv"
+    Table({"object_id": [8, 8, 7], "mjd": [1.0, 2.0, 3.0], "mag": [1.0, 2.0, 3.0]}).write(lc)
+    with pytest.raises(AmbiguousColumnsError) as info:
+        read_catalogue(cat_path, OpenOptions(lightcurves=lc))
+    assert info.value.roles == {"id": []} and info.value.path == str(cat_path)
+    cat = read_catalogue(cat_path, OpenOptions(lightcurves=lc, columns={"id": "key"}))
+    assert list(cat.lightcurves.counts()) == [1, 2]
