@@ -17,7 +17,7 @@ from .core.errors import UserError
 __all__ = ["main", "gui_main", "build_parser", "describe_catalogue"]
 
 SUBCOMMANDS = ("demo", "info", "embed", "project", "export", "screenshots", "gui",
-               "similar", "anomalies")
+               "similar", "anomalies", "cutout")
 
 
 def _progress_printer(quiet: bool):
@@ -250,6 +250,20 @@ def cmd_similar(args) -> int:
     return 0
 
 
+def cmd_cutout(args) -> int:
+    from .io.fits_writer import check_output_path
+    from .io.wide_field import detect_and_cut_job, write_stamp_catalogue
+
+    # Refuse a bad --out before the detection, not after it.
+    check_output_path(Path(args.out), args.overwrite, [Path(args.image)])
+    cat = _run(detect_and_cut_job(Path(args.image), stamp_size=args.size,
+                                  threshold_sigma=args.threshold, npixels=args.npixels,
+                                  deblend=not args.no_deblend, hdu=args.hdu), args.quiet)
+    out = write_stamp_catalogue(Path(args.out), cat, overwrite=args.overwrite)
+    print(f"{out}: {len(cat)} sources")
+    return 0
+
+
 def cmd_anomalies(args) -> int:
     from .analysis.anomaly import anomaly_job
     from .io.fits_writer import check_output_path
@@ -368,6 +382,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-k", type=int, help="which neighbour, for knn_distance (default 10)")
     _common(s)
     s.set_defaults(func=cmd_anomalies)
+
+    s = sub.add_parser("cutout", help="detect the sources of a wide-field image and cut stamps")
+    s.add_argument("image", help="FITS image (2-D or a cube of bands) or PNG / JPEG / TIFF")
+    s.add_argument("--out", required=True, help="output catalogue FITS (table and stamp cube)")
+    s.add_argument("--size", type=int, default=48, help="stamp side in pixels (default 48)")
+    s.add_argument("--threshold", type=float, default=3.0,
+                   help="detection threshold in background sigma (default 3)")
+    s.add_argument("--npixels", type=int, default=10,
+                   help="minimum connected pixels per source (default 10)")
+    s.add_argument("--no-deblend", action="store_true", help="do not split blended sources")
+    s.add_argument("--hdu", type=int, help="FITS HDU to read (default: the first image)")
+    s.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    s.set_defaults(func=cmd_cutout)
     return p
 
 

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 from astropy import units as u
-from astropy.convolution import convolve
-from astropy.stats import SigmaClip
 from astropy.table import Table
 from astropy.wcs import WCS
-from photutils.background import Background2D, MedianBackground
-from photutils.segmentation import SourceCatalog, SourceFinder, make_2dgaussian_kernel
+from photutils.segmentation import SourceCatalog
 from scipy import ndimage
+
+from ..io.wide_field import cut_stamps, detect_segments, estimate_background, smooth
 
 __all__ = ["XDF_RA_DEG", "XDF_DEC_DEG", "XDF_WIDTH_ARCMIN", "BANDS", "build_xdf_catalogue"]
 
@@ -61,15 +60,9 @@ _DEBLEND_NLEVELS = 32
 _DEBLEND_CONTRAST = 0.003
 
 
-def _background(image: np.ndarray) -> Background2D:
+def _background(image: np.ndarray):
     """Sigma-clipped median 2D background of one ``(ny, nx)`` image (data units)."""
-    return Background2D(
-        image,
-        (_BKG_BOX, _BKG_BOX),
-        filter_size=(_BKG_FILTER, _BKG_FILTER),
-        sigma_clip=SigmaClip(sigma=_BKG_SIGMA, maxiters=10),
-        bkg_estimator=MedianBackground(),
-    )
+    return estimate_background(image, _BKG_BOX, filter_size=_BKG_FILTER, sigma=_BKG_SIGMA)
 
 
 def _synthetic_wcs(shape: tuple[int, int]) -> WCS:
@@ -100,16 +93,7 @@ def _cut_stamps(
     0-based).  Returns ``(stamps, edge)``: ``(N, C, size, size)`` float32 and an
     ``(N,)`` bool mask that is True where the stamp crosses the image border.
     """
-    _, ny, nx = image.shape
-    half = size // 2
-    padded = np.pad(image, ((0, 0), (size, size), (size, size)), mode="constant")
-    y0 = yc - half
-    x0 = xc - half
-    edge = (y0 < 0) | (x0 < 0) | (y0 + size > ny) | (x0 + size > nx)
-    stamps = np.empty((len(xc), image.shape[0], size, size), dtype=np.float32)
-    for i, (ys, xs) in enumerate(zip(y0 + size, x0 + size)):
-        stamps[i] = padded[:, ys : ys + size, xs : xs + size]
-    return stamps, edge
+    return cut_stamps(image, xc, yc, size, fill=0.0)
 
 
 def build_xdf_catalogue(
@@ -122,7 +106,9 @@ def build_xdf_catalogue(
     the 2D background RMS (``Background2D``, 50 pix boxes, 3-sigma clipping)
     and deblended (32 levels, contrast 0.003).  Every detected source is kept
     (edge sources are flagged, not dropped), ordered by ``source_id``.  The
-    result is deterministic.  Takes about 2 s on one CPU core.
+    result is deterministic.  Takes about 2 s on one CPU core.  The steps are
+    those of :mod:`astroexplorer.io.wide_field` with the XDF's parameters, except
+    that stamps are zero padded here (NaN there).
 
     Parameters
     ----------
@@ -131,7 +117,7 @@ def build_xdf_catalogue(
         centroid lands on stamp pixel ``(stamp_size // 2, stamp_size // 2)``.
     min_area_px : int, optional
         Minimum number of connected pixels above threshold for a detection
-        (``n_pixels`` of ``SourceFinder``; default 10).
+        (``npixels`` of ``detect_sources``; default 10).
 
     Returns
     -------
@@ -178,15 +164,9 @@ def build_xdf_catalogue(
     det_bkg = _background(mean_image)
     detection = mean_image - det_bkg.background
 
-    kernel = make_2dgaussian_kernel(_DET_FWHM, size=_DET_KSIZE)
-    convolved = convolve(detection, kernel)
-    finder = SourceFinder(
-        n_pixels=min_area_px,
-        n_levels=_DEBLEND_NLEVELS,
-        contrast=_DEBLEND_CONTRAST,
-        progress_bar=False,
-    )
-    segm = finder(convolved, _DET_NSIGMA * det_bkg.background_rms)
+    convolved = smooth(detection, _DET_FWHM, _DET_KSIZE)
+    segm = detect_segments(convolved, _DET_NSIGMA * det_bkg.background_rms, min_area_px,
+                           deblend=True, n_levels=_DEBLEND_NLEVELS, contrast=_DEBLEND_CONTRAST)
     if segm is None:  # pragma: no cover - the XDF always has sources
         raise RuntimeError("no sources detected in the XDF image")
 
