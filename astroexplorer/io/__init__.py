@@ -1,6 +1,12 @@
 """Readers and writers of catalogues, cutouts and light curves."""
 
-from . import cutouts, fits_reader, lightcurve_formats, table_reader  # noqa: F401  (register readers)
+from . import (  # noqa: F401  (register readers and attachers)
+    cutouts,
+    fits_reader,
+    lightcurve_formats,
+    table_reader,
+    wide_field,
+)
 from .export import export_selection
 from .fits_writer import write_catalogue_fits
 from .registry import READERS, OpenOptions, read_catalogue
