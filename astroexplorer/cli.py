@@ -204,9 +204,14 @@ def cmd_export(args) -> int:
         if args.embedding else None
     proj = Projection(_load_array(args.projection, "projection"), args.projection_method) \
         if args.projection else None
+    description = f"rows: {args.rows}"
+    if args.description:
+        description = f"{args.description} ({description})"
     out = export_selection(cat, rows, Path(args.out), emb, proj,
-                           description=f"rows: {args.rows}", overwrite=args.overwrite)
-    print(f"{out}: {len(rows)} rows")
+                           description=description, overwrite=args.overwrite,
+                           format=args.format, cutout_layout=args.cutout_layout,
+                           table_only=args.table_only)
+    print(f"{out}: {len(rows)} rows" + (" (table only)" if args.table_only else ""))
     return 0
 
 
@@ -343,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(s)
     s.set_defaults(func=cmd_project)
 
-    s = sub.add_parser("export", help="export selected rows and their data to FITS")
+    s = sub.add_parser("export", help="export selected rows and their data to FITS, or the "
+                                      "table alone to VOTable, CSV or ECSV")
     s.add_argument("file")
     _open_arguments(s)
     s.add_argument("--rows", required=True,
@@ -353,7 +359,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--embedding-method", default="embedding", help="name recorded for it")
     s.add_argument("--projection", help=".npy (N, 2) projection to include")
     s.add_argument("--projection-method", default="projection", help="name recorded for it")
-    s.add_argument("--out", required=True, help="output FITS file")
+    s.add_argument("--out", required=True,
+                   help="output file: .fits, .vot/.xml/.votable, .csv or .ecsv")
+    s.add_argument("--format", choices=("fits", "votable", "csv", "ecsv"),
+                   help="output format (default: from the suffix of OUT); only FITS holds "
+                        "cutouts and light curves, CSV holds values only (no units)")
+    s.add_argument("--cutout-layout", choices=("cube", "per-object"), default="cube",
+                   help="FITS cutouts as one (n, C, H, W) CUTOUTS cube (default) or one "
+                        "image HDU per object, CUTOUT_<row>, with its WCS when known")
+    s.add_argument("--table-only", action="store_true",
+                   help="write the table alone, without cutouts and light curves (needed "
+                        "for VOTable, CSV and ECSV when the catalogue has either)")
+    s.add_argument("--description", help="how the rows were chosen, recorded in the output "
+                                         "beside the --rows text")
     s.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     s.set_defaults(func=cmd_export)
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # System packages AstroExplorer's tests and window need on Debian/Ubuntu:
-# fitsverify (export checks), Xvfb (screenshots) and the libraries Qt's xcb and
-# offscreen platform plugins load. Skips work already done; needs root or sudo.
+# fitsverify and stilts (export checks: FITS validity, STILTS/TOPCAT round trip),
+# Xvfb (screenshots) and the libraries Qt's xcb and offscreen platform plugins
+# load. Skips work already done; needs root or sudo.
 set -euo pipefail
-pkgs=(fitsverify xvfb xauth libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
+pkgs=(fitsverify stilts xvfb xauth libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
       libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
       libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
       libxcb-xkb1)
