@@ -185,7 +185,24 @@ def make_broken_inputs(out_dir: Path) -> dict[str, tuple[Path, str | None]]:
     p.write_text("id,ra,dec,path\n"
                  + "".join(f"{i},{10 + i / 10},{-1 + i / 10},cutouts/obj{i}.fits\n"
                            for i in range(5)))
-    cases["path_column_to_missing_files"] = (p, None)  # per-row cutouts not read yet
+    cases["path_column_to_missing_files"] = (p, "none of the 5 files of column 'path' exists")
+
+    # Some cutout files present, some not: opens, the missing ones are NaN and reported.
+    p = out / "some_missing_paths.csv"
+    (out / "stamps").mkdir(exist_ok=True)
+    for i in (0, 2):
+        fits.PrimaryHDU(np.full((8, 8), float(i), np.float32)).writeto(out / "stamps" / f"s{i}.fits")
+    p.write_text("id,ra,dec,path\n"
+                 + "".join(f"{i},{10 + i / 10},{-1 + i / 10},stamps/s{i}.fits\n" for i in range(4)))
+    cases["path_column_some_missing"] = (p, None)
+
+    # Light curves given as a directory of Kepler/TESS files, none of which matches a row.
+    p = out / "kepler_targets.csv"
+    p.write_text("kepid,ra,dec\n1001,290.1,44.5\n1002,290.2,44.6\n")
+    lc_dir = out / "lightcurves_folder_without_fits"
+    lc_dir.mkdir(exist_ok=True)
+    (lc_dir / "README.txt").write_text("no light curves here")
+    cases["kepler_target_list"] = (p, None)
 
     # -- values -----------------------------------------------------------------------
     table = _catalogue_table()
@@ -232,8 +249,8 @@ REFUSED = ("truncated_fits", "truncated_in_data", "truncated_in_header", "header
            "cube_count_mismatch", "fits_without_table", "lightcurves_without_time",
            "garbage_after_simple", "empty_csv", "zero_byte_csv", "empty_fits", "non_utf8_csv",
            "ragged_csv", "cut_off_votable", "hdf5_suffix_but_not_hdf5", "directory",
-           "missing_file")
-LOADED = ("good_fits", "no_numeric_column", "path_column_to_missing_files",
+           "missing_file", "path_column_to_missing_files")
+LOADED = ("good_fits", "no_numeric_column", "path_column_some_missing", "kepler_target_list",
           "nan_inf_everywhere_fits", "nan_inf_everywhere_csv", "duplicate_ids",
           "one_point_lightcurve", "unsorted_lightcurves")
 

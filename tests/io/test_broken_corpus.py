@@ -146,10 +146,25 @@ def test_table_without_numbers_opens_with_nothing_to_plot(corpus) -> None:
     assert list(cat.table["name"]) == ["Vega", "M31", "3C 273"]
 
 
-def test_path_column_to_missing_files_still_opens_as_a_table(corpus) -> None:
-    cat = read_quietly(corpus["path_column_to_missing_files"][0])
-    assert len(cat) == 5 and cat.images is None  # per-row file cutouts: not read yet
-    assert cat.table["path"][0] == "cutouts/obj0.fits"
+def test_path_column_with_some_missing_files_opens_with_nan_cutouts(corpus) -> None:
+    cat = read_quietly(corpus["path_column_some_missing"][0])
+    cube = cat.images.get_many([0, 1, 2, 3])
+    assert cube[0].mean() == 0.0 and cube[2].mean() == 2.0
+    assert np.isnan(cube[1]).all() and np.isnan(cube[3]).all()
+    assert any("of 4 FITS files" in note and "2 missing" in note and "s1.fits" in note
+               for note in cat.notes), cat.notes
+
+
+def test_lightcurve_folder_without_matches_is_refused(corpus, tmp_path) -> None:
+    from astroexplorer.io import OpenOptions
+
+    path, _ = corpus["kepler_target_list"]
+    folder = path.parent / "lightcurves_folder_without_fits"
+    before = snapshot(path.parent)
+    with pytest.raises(UserError) as err:
+        read_catalogue(path, OpenOptions(lightcurves=folder))
+    assert str(folder) in str(err.value)
+    assert snapshot(path.parent) == before
 
 
 def test_nan_and_inf_are_kept_as_data(corpus) -> None:
