@@ -157,11 +157,10 @@ class TableLightCurveSource(LightCurveSource):
 
         obs_ids = np.asarray(table[id_col])
         object_ids = np.asarray(object_ids)
-        # Group observations by object once: a stable sort keeps time order per object.
-        self._order = np.argsort(obs_ids, kind="stable")
-        sorted_ids = obs_ids[self._order]
-        self._start = np.searchsorted(sorted_ids, object_ids, side="left")
-        self._stop = np.searchsorted(sorted_ids, object_ids, side="right")
+        # Group observations by object once: rows [_start, _stop) of the ids in
+        # _order (None: as stored, when the ids are already non-decreasing).
+        self._order, self._start, self._stop = _group_by_id(obs_ids, object_ids)
+        self._bands: tuple[str, ...] | None = None
         # Only the first row with a given id gets its observations (see Notes).
         first = np.zeros(object_ids.size, dtype=bool)
         if object_ids.size:
@@ -181,7 +180,9 @@ class TableLightCurveSource(LightCurveSource):
     def bands(self) -> tuple[str, ...]:
         if self.band_col is None:
             return ("",)
-        return tuple(str(b) for b in np.unique(np.asarray(self.table[self.band_col])))
+        if self._bands is None:
+            self._bands = _distinct(self.table[self.band_col])
+        return self._bands
 
     def counts(self) -> np.ndarray:
         """Number of observations of each catalogue row, shape (N,)."""
@@ -189,8 +190,10 @@ class TableLightCurveSource(LightCurveSource):
 
     def observation_rows(self, row: int) -> np.ndarray:
         """Indices into ``table`` of row ``row``'s observations, in time order."""
-        idx = self._order[self._start[row] : self._stop[row]]
-        time = np.asarray(self.table[self.time_col])[idx]
+        start, stop = int(self._start[row]), int(self._stop[row])
+        idx = np.arange(start, stop) if self._order is None else self._order[start:stop]
+        # Index only these rows: the columns may be memory-mapped, 10^7 rows long.
+        time = np.asarray(self.table[self.time_col][idx])
         return idx[np.argsort(time, kind="stable")]
 
     def get(self, row: int) -> LightCurve:
@@ -204,7 +207,10 @@ class TableLightCurveSource(LightCurveSource):
             col = self.table[name][idx]
             if hasattr(col, "filled"):
                 col = col.filled(fill)
-            return np.asarray(col)
+            col = np.asarray(col)
+            if col.dtype.kind == "S":  # a memory-mapped FITS string column
+                col = np.char.rstrip(np.char.decode(col, "ascii", "replace"))
+            return col
 
         return LightCurve(
             time=column(self.time_col, np.nan).astype(np.float64),
@@ -216,3 +222,65 @@ class TableLightCurveSource(LightCurveSource):
             value_unit=self.value_unit,
             is_magnitude=self.is_magnitude,
         )
+
+
+def _group_by_id(obs_ids: np.ndarray, object_ids: np.ndarray, chunk: int = 1 << 22
+                 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Where each object's observations are, shapes ``(M,)`` or None, ``(N,)``, ``(N,)``.
+
+    Returns ``(order, start, stop)``: row ``i``'s observations are
+    ``order[start[i]:stop[i]]`` (``order`` None: rows ``start[i]:stop[i]`` as stored).
+    Integer or string ids already non-decreasing (as surveys deliver them) are
+    scanned in chunks, never copied or sorted whole; others are argsorted (stable).
+    """
+    n = obs_ids.size
+    runs = _runs(obs_ids, chunk) if obs_ids.dtype.kind in "iuSU" else None
+    if runs is None:
+        order = np.argsort(obs_ids, kind="stable")
+        sorted_ids = obs_ids[order]
+        return (order, np.searchsorted(sorted_ids, object_ids, side="left"),
+                np.searchsorted(sorted_ids, object_ids, side="right"))
+    run_ids, run_starts = runs
+    bounds = np.append(run_starts, n)
+    pos = np.searchsorted(run_ids, object_ids)
+    found = pos < run_ids.size
+    found[found] = run_ids[pos[found]] == object_ids[found]
+    start = np.where(found, bounds[pos.clip(0, max(run_ids.size - 1, 0))], 0)
+    stop = np.where(found, bounds[(pos + 1).clip(0, run_ids.size)], 0)
+    return None, start.astype(np.int64), stop.astype(np.int64)
+
+
+def _runs(ids: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct values of non-decreasing ``ids`` and the index where each run starts,
+    or None if ``ids`` ever decrease. Reads ``chunk`` values at a time."""
+    values: list[np.ndarray] = []
+    starts: list[np.ndarray] = []
+    last = None
+    for s in range(0, ids.size, chunk):
+        c = np.asarray(ids[s : s + chunk])
+        c = c.astype(c.dtype.newbyteorder("="), copy=False)
+        if np.any(c[1:] < c[:-1]) or (last is not None and c[0] < last):
+            return None
+        new = np.flatnonzero(c[1:] != c[:-1]) + 1
+        if last is None or c[0] != last:
+            new = np.concatenate([[0], new])
+        values.append(c[new])
+        starts.append(new + s)
+        last = c[-1]
+    if not values:
+        return ids[:0], np.zeros(0, dtype=np.int64)
+    return np.concatenate(values), np.concatenate(starts).astype(np.int64)
+
+
+def _distinct(column: np.ndarray, chunk: int = 1 << 22) -> tuple[str, ...]:
+    """Sorted distinct values of a (possibly memory-mapped, bytes) column, as str."""
+    seen: set = set()
+    for s in range(0, len(column), chunk):
+        c = np.asarray(column[s : s + chunk])
+        if c.dtype == np.dtype("S1"):  # one-letter bands: count bytes, no sort
+            seen.update(bytes([b]) for b in np.flatnonzero(np.bincount(c.view(np.uint8))))
+        else:
+            seen.update(np.unique(c).tolist())
+    out = (v.rstrip(b"\0 ").decode("ascii", "replace") if isinstance(v, bytes) else str(v)
+           for v in sorted(seen))
+    return tuple(dict.fromkeys(out))

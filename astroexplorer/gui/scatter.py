@@ -84,6 +84,33 @@ class _PassiveScatter(pg.ScatterPlotItem):
     def mouseClickEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph API
         ev.ignore()
 
+    def updateSpots(self, dataSet=None) -> None:  # noqa: N802, N803 - pyqtgraph API
+        """As pyqtgraph's, but the symbol atlas is asked once per distinct style, not
+        once per point: pyqtgraph's per-point Python loop takes seconds at 10^6 points."""
+        data = self.data if dataSet is None else dataSet
+        if not (self.opts["pxMode"] and self.opts["useCache"]) or len(data) < 10_000:
+            return super().updateSpots(dataSet)
+        mask = data["sourceRect"]["w"] == 0
+        if np.any(mask):
+            key = np.zeros(int(mask.sum()), dtype=np.int64)
+            styles = list(self._style(["symbol", "size", "pen", "brush"], data=data, idx=mask))
+            for col in styles:
+                ids = col if col.dtype.kind == "f" else np.frompyfunc(id, 1, 1)(col).astype(np.int64)
+                if np.all(ids == ids[0]):
+                    continue
+                _, inverse = np.unique(ids, return_inverse=True)
+                _, key = np.unique(key * (int(inverse.max()) + 1) + inverse, return_inverse=True)
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            rects = np.empty(first.size, dtype=data["sourceRect"].dtype)
+            rects[:] = self.fragmentAtlas[[tuple(col[i] for col in styles) for i in first]]
+            data["sourceRect"][mask] = rects[inverse]
+            self._maybeRebuildAtlas()
+            self._updateMaxSpotSizes(data=data)
+            self.invalidate()
+        else:
+            self._maybeRebuildAtlas()
+            self._updateMaxSpotSizes(data=data)
+
 
 class _SelectViewBox(pg.ViewBox):
     """A ViewBox whose left-drag draws a box or lasso in the selection tools."""

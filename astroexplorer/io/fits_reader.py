@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import os
 import warnings
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from astropy import units as u
 from astropy.io import fits
-from astropy.table import Table
+from astropy.table import Column, Table
 from astropy.utils.exceptions import AstropyWarning
 
 from ..core.catalogue import ID_COLUMN_NAMES, Catalogue
@@ -71,6 +74,108 @@ def _read_table(hdu: fits.BinTableHDU) -> Table:
     return table
 
 
+#: TFORM codes whose stored bytes are the values (no T/F logicals, bits, arrays of
+#: descriptors): such columns can be used straight from the memory map.
+_PLAIN_TFORMS = frozenset("BIJKED")
+#: Keywords that make stored bytes differ from values (scaling, nulls, shapes).
+_VALUE_KEYWORDS = ("TSCAL", "TZERO", "TNULL", "TDIM")
+
+
+def _memmap_table(hdu: fits.BinTableHDU) -> Table | None:
+    """``hdu``'s columns as a Table of read-only views into the memory-mapped file
+    (big-endian, strings as bytes), or None if any column needs converting
+    (scaled, nullable, logical, multi-valued or variable-length).
+
+    Used for long light-curve tables (10^7 rows) that ``Table.read`` would copy.
+    """
+    header = hdu.header
+    if not isinstance(hdu, fits.BinTableHDU) or hdu.data is None:
+        return None
+    for i in range(1, int(header.get("TFIELDS", 0)) + 1):
+        if any(f"{key}{i}" in header for key in _VALUE_KEYWORDS):
+            return None
+        tform = str(header.get(f"TFORM{i}", "")).strip().upper()
+        code = tform.lstrip("0123456789")
+        if not (code == "A" or (code in _PLAIN_TFORMS and tform[: -1] in ("", "1"))):
+            return None
+    raw = np.ndarray.view(hdu.data, np.ndarray)
+    columns = []
+    for i, name in enumerate(raw.dtype.names, start=1):
+        unit = header.get(f"TUNIT{i}")
+        columns.append(Column(
+            raw[name], name=name, copy=False,
+            unit=u.Unit(unit, format="fits", parse_strict="silent") if unit else None,
+            description=str(header.get(f"TCOMM{i}", "")) or None,
+        ))
+    return Table(columns, copy=False)
+
+
+class _FitsCubeSource(ArrayImageSource):
+    """A memory-mapped FITS cube read a few rows at a time.
+
+    Stored numbers become values through ``BZERO + BSCALE * stored`` (e.g. 8-bit
+    images) and ``BLANK`` -> NaN, applied to the rows read only (astropy would
+    scale the whole cube at once). Before reading several rows, the kernel is asked
+    to fetch them all (``posix_fadvise`` WILLNEED), so that scattered rows of a
+    cube larger than memory are read from disk in parallel, not one fault at a time.
+    """
+
+    def __init__(self, data: np.ndarray, bands: Sequence[str], origin: str, path: Path | None,
+                 data_offset: int, bscale: float = 1.0, bzero: float = 0.0,
+                 blank: int | None = None) -> None:
+        super().__init__(data, bands, origin)
+        self.bscale, self.bzero, self.blank = bscale, bzero, blank
+        self.scaled = not (bscale == 1.0 and bzero == 0.0 and blank is None)
+        self._path, self._data_offset = path, data_offset
+        self._row_bytes = int(np.prod(self._data.shape[1:])) * self._data.dtype.itemsize
+
+    def _prefetch(self, rows: np.ndarray) -> None:
+        if self._path is None or rows.size < 2 or not hasattr(os, "posix_fadvise"):
+            return
+        try:
+            fd = os.open(self._path, os.O_RDONLY)
+        except OSError:
+            return  # reading will say what is wrong
+        try:
+            for row in rows.tolist():
+                os.posix_fadvise(fd, self._data_offset + row * self._row_bytes,
+                                 self._row_bytes, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(fd)
+
+    def get_many(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"cutout row out of range 0..{len(self) - 1}")
+        order = np.argsort(rows, kind="stable")
+        self._prefetch(rows[order])
+        stored = self._data[rows[order]]
+        out = np.empty((rows.size, *self.shape), dtype=np.float32)
+        if not self.scaled:
+            out[order] = stored
+            return out
+        # 8/16-bit integers are exact in float32; wider ones are scaled in float64.
+        work = np.float32 if stored.dtype.itemsize <= 2 else np.float64
+        values = stored.astype(work) * work(self.bscale) + work(self.bzero)
+        if self.blank is not None:
+            values[stored == self.blank] = np.nan
+        out[order] = values
+        return out
+
+
+def _cube_source(path: Path, hdul: fits.HDUList, index: int, data: np.ndarray,
+                 bands: list[str], origin: str) -> ArrayImageSource:
+    """The image source of the unscaled memory-mapped cube ``data`` of ``hdul[index]``."""
+    header = hdul[index].header
+    blank = header.get("BLANK") if data.dtype.kind in "iu" else None
+    # A gzip file is decompressed into memory: there is nothing to fetch ahead.
+    info = None if _is_gzip(path) else hdul.fileinfo(index)
+    return _FitsCubeSource(
+        data, bands, origin, path if info else None, int(info["datLoc"]) if info else 0,
+        float(header.get("BSCALE", 1.0)), float(header.get("BZERO", 0.0)),
+        int(blank) if blank is not None else None)
+
+
 def _open(path: Path) -> fits.HDUList:
     """Open ``path`` and read every header, refusing truncated or corrupt files.
 
@@ -80,7 +185,9 @@ def _open(path: Path) -> fits.HDUList:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AstropyWarning)
         try:
-            hdul = fits.open(path, memmap=True)
+            # Unscaled: an 8-bit cube with BSCALE would otherwise become a float
+            # copy of the whole cube on first use; rows are scaled as read instead.
+            hdul = fits.open(path, memmap=True, do_not_scale_image_data=True)
         except OSError as exc:
             raise UserError(f"{path} is not valid FITS: {exc}") from None
         try:
@@ -177,8 +284,8 @@ def _read_hdul(path: Path, hdul: fits.HDUList) -> Catalogue:
                 f"{path} [HDU {cube_index}] holds {data.shape[0]} cutouts for a catalogue of {n} rows"
             )
         n_bands = 1 if data.ndim == 3 else data.shape[1]
-        images = ArrayImageSource(
-            data, bands_from_header(hdul[cube_index].header, n_bands),
+        images = _cube_source(
+            path, hdul, cube_index, data, bands_from_header(hdul[cube_index].header, n_bands),
             origin=f"{path.name}[{cube_index}]",
         )
 
@@ -195,7 +302,11 @@ def _read_hdul(path: Path, hdul: fits.HDUList) -> Catalogue:
                     "value column, or the catalogue has no id column to match it"
                 )
             continue
-        lc_table = _read_table(hdul[i])
+        # Long tables stay on disk (memory-mapped) when their bytes are their values and
+        # the ids are integers (string ids must be decoded to match the catalogue's).
+        lc_table = _memmap_table(hdul[i])
+        if lc_table is None or lc_table[lc_id].dtype.kind not in "iu":
+            lc_table = _read_table(hdul[i])
         lightcurves = TableLightCurveSource(
             lc_table, np.asarray(table[id_col]), lc_id, lc_cols.time, lc_cols.value,
             lc_cols.error, lc_cols.band, time_format=lc_cols.time.lower(),
