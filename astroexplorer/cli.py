@@ -210,7 +210,9 @@ def cmd_export(args) -> int:
     out = export_selection(cat, rows, Path(args.out), emb, proj,
                            description=description, overwrite=args.overwrite,
                            format=args.format, cutout_layout=args.cutout_layout,
-                           table_only=args.table_only)
+                           table_only=args.table_only,
+                           inputs=[q for p in (args.embedding, args.projection) if p
+                                   for q in (Path(p), Path(p).with_suffix(".npy"))])
     print(f"{out}: {len(rows)} rows" + (" (table only)" if args.table_only else ""))
     return 0
 

@@ -4,6 +4,7 @@ or the table alone to VOTable, ECSV or CSV."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import astropy.units as u
@@ -168,6 +169,7 @@ def export_selection(
     format: str | None = None,
     cutout_layout: str = "cube",
     table_only: bool = False,
+    inputs: Sequence[Path | str | None] = (),
 ) -> Path:
     """Write the selected rows of a catalogue and everything attached to them.
 
@@ -200,8 +202,8 @@ def export_selection(
         For an empty selection, arrays not aligned with the catalogue, an unknown
         format or cutout layout, cutouts or light curves asked of a table-only
         format, or an output path that exists (without ``overwrite``) or is an
-        input (the catalogue or its separate cutout / light-curve file). Nothing
-        is written then.
+        input (the catalogue, its separate cutout / light-curve file, or any of
+        ``inputs``, e.g. the embedding file). Nothing is written then.
     """
     fmt = format_for(Path(out), format)
     layout = cutout_layout.replace("-", "_")
@@ -215,7 +217,7 @@ def export_selection(
         raise UserError(f"row {idx[-1]} is outside the catalogue {catalogue.name} of {n} rows")
     table = selection_table(catalogue, idx, embedding, projection)
     provenance = export_provenance(catalogue, len(idx), description, embedding, projection)
-    inputs = _source_files(catalogue)
+    inputs = [*_source_files(catalogue), *(Path(p) for p in inputs if p is not None)]
     if fmt != "fits":
         extras = [what for what, source in (("cutouts", catalogue.images),
                                             ("light curves", catalogue.lightcurves))

@@ -406,3 +406,10 @@ def test_cli_export_format_layout_and_description(tmp_path, capsys):
     assert "5 rows (table only)" in capsys.readouterr().out
     back = Table.read(tmp_path / "t.txt", format="votable")
     assert back["row_index"].tolist() == [0, 1, 2, 3, 4] and back["ra"].unit == u.deg
+    # The embedding given is an input too: never written over, even with --overwrite.
+    emb = tmp_path / "emb.npy"
+    np.save(emb, np.zeros((len(cat), 3), np.float32))
+    before = emb.read_bytes()
+    assert main(["export", str(src), "--rows", "0", "--embedding", str(emb), "--format", "fits",
+                 "--overwrite", "--out", str(emb)]) == 2
+    assert "input file" in capsys.readouterr().err and emb.read_bytes() == before
