@@ -13,10 +13,10 @@ from pathlib import Path
 from .analysis.embedding import check_embeddable, embedding_job
 from .core.catalogue import Catalogue, Embedding
 from .io import OpenOptions, read_catalogue
-from .jobs.base import Job
+from .jobs.base import Job, Progress
 from .jobs.process import run_in_process
 
-__all__ = ["embed_file_job", "embedding_job_for"]
+__all__ = ["embed_file_job", "embedding_job_for", "detect_and_cut_file_job"]
 
 
 def embed_file_job(method: str, path: str, n_rows: int, open_options: OpenOptions | None = None,
@@ -47,3 +47,22 @@ def embedding_job_for(method: str, catalogue: Catalogue, **options) -> Job[Embed
         return embedding_job(method, catalogue, **options)
     return run_in_process(embed_file_job, method, str(catalogue.path), len(catalogue),
                           catalogue.open_options, **options)
+
+
+def detect_and_cut_file_job(image: str, out: str, overwrite: bool = False,
+                            **params) -> Job[str]:
+    """Detect the sources of the wide-field ``image``, cut their stamps and write the
+    catalogue to ``out`` (FITS; see ``io.wide_field``); returns ``out``.
+
+    ``params`` go to :func:`~astroexplorer.io.wide_field.detect_and_cut_job`
+    (``stamp_size``, ``threshold_sigma``, ``npixels``, ``deblend``, ``hdu``). The
+    output is checked before the detection starts, and written atomically.
+    """
+    from .io.fits_writer import check_output_path
+    from .io.wide_field import detect_and_cut_job, write_stamp_catalogue
+
+    check_output_path(Path(out), overwrite, [Path(image)])
+    catalogue = yield from detect_and_cut_job(Path(image), **params)
+    yield Progress(0, None, f"writing {len(catalogue):,} stamps to {Path(out).name}")
+    return str(write_stamp_catalogue(Path(out), catalogue, overwrite=overwrite,
+                                     inputs=[Path(image)]))

@@ -30,11 +30,13 @@ from ..core.rowset import RowSet
 from ..core.session import Session
 from ..demo import demo_job
 from ..io import OpenOptions, export_selection, read_catalogue
+from ..io.fits_writer import check_output_path
 from ..io.table_reader import TABLE_FORMATS
-from ..jobs.process import shutdown_warm_workers
-from ..pipeline import embedding_job_for
+from ..jobs.process import run_in_process, shutdown_warm_workers
+from ..pipeline import detect_and_cut_file_job, embedding_job_for
 from .binding import connect_weakly
 from .controls import AnalysisPanel
+from .detect_dialog import DetectDialog
 from .discovery import DiscoveryPanel
 from .image_view import ImagePanel
 from .jobs_panel import JobsPanel
@@ -253,6 +255,12 @@ class MainWindow(QMainWindow):
                       "or say which column is which")
         self.open_options_action.triggered.connect(lambda: self.open_with_options_dialog())
         file_menu.addAction(self.open_options_action)
+        self.detect_action = QAction(
+            "&Detect sources in image\u2026", self,
+            statusTip="Find the sources of a wide-field image, cut a stamp around each and "
+                      "open them as a catalogue")
+        self.detect_action.triggered.connect(lambda: self.detect_sources_dialog())
+        file_menu.addAction(self.detect_action)
         demo_menu = file_menu.addMenu("Open &demo")
         self.demo_actions: dict[str, QAction] = {}
         for name, (label, blurb) in DEMOS.items():
@@ -324,6 +332,51 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open catalogue", str(exc))
             return False
         return self.open_path(chosen, new_options)
+
+    def detect_sources_dialog(self, image: Path | None = None) -> bool:
+        """Ask for a wide-field image, an output catalogue and detection settings,
+        then detect and cut (see :meth:`detect_sources`)."""
+        dialog = DetectDialog(image, parent=self)
+        if not self._run_dialog(dialog):
+            return False
+        image, out = dialog.image(), dialog.output()
+        if image is None or out is None:
+            self.show_error("Cannot detect sources", "Give both the image and the catalogue "
+                            "file to write.")
+            return False
+        return self.detect_sources(image, out, dialog.parameters())
+
+    def detect_sources(self, image: Path | str, out: Path | str, parameters: dict) -> bool:
+        """Detect the sources of ``image``, write their catalogue and stamps to ``out``
+        (asking before replacing it) and open it; a job with progress and Cancel, run
+        in a worker process."""
+        out = Path(out)
+        overwrite = False
+        if out.exists():
+            if not self._confirm_replace(out):
+                return False
+            overwrite = True
+        try:
+            check_output_path(out, overwrite, [Path(image)])
+        except UserError as exc:
+            self.show_error("Cannot detect sources", str(exc))
+            return False
+        worker = self.jobs_panel.start(
+            "detect", f"Detecting sources in {Path(image).name}",
+            lambda: run_in_process(detect_and_cut_file_job, str(image), str(out), overwrite,
+                                   **parameters),
+            lambda written: self.open_path(Path(written)))
+        if worker is None:
+            self.statusBar().showMessage("Sources are already being detected", 5000)
+            return False
+        return True
+
+    def _confirm_replace(self, out: Path) -> bool:
+        answer = QMessageBox.question(
+            self, "Replace file?", f"{out} already exists. Replace it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _run_dialog(self, dialog: QDialog) -> bool:
         """Show a modal dialog; True if accepted (tests replace this)."""
@@ -478,11 +531,7 @@ class MainWindow(QMainWindow):
         out = Path(out)
         overwrite = False
         if out.exists():
-            answer = QMessageBox.question(
-                self, "Replace file?", f"{out} already exists. Replace it?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
+            if not self._confirm_replace(out):
                 return None
             overwrite = True
         session = self.session
