@@ -38,6 +38,7 @@ from .binding import connect_weakly
 from .controls import AnalysisPanel
 from .detect_dialog import DetectDialog
 from .discovery import DiscoveryPanel
+from .export_dialog import ExportDialog
 from .image_view import ImagePanel
 from .jobs_panel import JobsPanel
 from .lightcurve_view import LightCurvePanel
@@ -498,20 +499,22 @@ class MainWindow(QMainWindow):
         self.scatter_panel.set_colour_by(column)
 
     # -- export -------------------------------------------------------------------------
-    def export_selection_dialog(self) -> None:
-        """Ask where to write the selection, then write it."""
+    def export_selection_dialog(self) -> bool:
+        """Ask where and how to write the selection (format, cutout layout), then write it."""
         if not self._can_export():
-            return
+            return False
         catalogue = self.session.catalogue
         start = Path(str(QSettings().value("last_dir", str(Path.home()))))
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export selection", str(start / f"{catalogue.name}_selection.fits"), _FITS_FILTER,
-            options=QFileDialog.Option.DontConfirmOverwrite)
-        if path:
-            out = Path(path)
-            if not out.suffix:
-                out = out.with_suffix(".fits")
-            self.export_selection_to(out)
+        dialog = ExportDialog(start / f"{catalogue.name}_selection.fits",
+                              len(self.session.selection.rows), catalogue.images is not None,
+                              catalogue.images is not None or catalogue.lightcurves is not None,
+                              parent=self)
+        if not self._run_dialog(dialog):
+            return False
+        QSettings().setValue("last_dir", str(dialog.output().parent))
+        return self.export_selection_to(dialog.output(), format=dialog.format(),
+                                        cutout_layout=dialog.cutout_layout(),
+                                        table_only=dialog.table_only()) is not None
 
     def _can_export(self) -> bool:
         if self.session.catalogue is None:
@@ -523,9 +526,12 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def export_selection_to(self, out: Path | str) -> Path | None:
+    def export_selection_to(self, out: Path | str, format: str | None = None,
+                            cutout_layout: str = "cube", table_only: bool = False
+                            ) -> Path | None:
         """Write the selected rows (and their cutouts, light curves, embedding and
-        map coordinates) to ``out``; asks before replacing an existing file."""
+        map coordinates) to ``out`` (see ``io.export_selection`` for ``format``,
+        ``cutout_layout`` and ``table_only``); asks before replacing a file."""
         if not self._can_export():
             return None
         out = Path(out)
@@ -539,7 +545,8 @@ class MainWindow(QMainWindow):
             written = export_selection(session.catalogue, session.selection.rows, out,
                                        embedding=session.embedding, projection=session.projection,
                                        description=session.selection.description,
-                                       overwrite=overwrite)
+                                       overwrite=overwrite, format=format,
+                                       cutout_layout=cutout_layout, table_only=table_only)
         except UserError as exc:
             self.show_error("Cannot export the selection", str(exc))
             return None

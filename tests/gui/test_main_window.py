@@ -189,21 +189,10 @@ def test_export_selection_and_read_back(window, survey_path: Path, tmp_path: Pat
     assert list(Table.read(out, hdu="CATALOGUE")["row_index"]) == [1, 2]
 
 
-def test_export_dialog_adds_the_suffix(window, survey_path: Path, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch, dialogs) -> None:
-    open_survey(window, survey_path)
-    window.session.selection.select(RowSet([0, 1]), source="test")
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *args, **kwargs: (str(tmp_path / "picked"), "")))
-    window.export_action.trigger()
-    assert (tmp_path / "picked.fits").exists()
-
-
 def test_empty_selection_export_is_refused(window, survey_path: Path, tmp_path: Path,
                                            dialogs, monkeypatch: pytest.MonkeyPatch) -> None:
     opened = []
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: opened.append(1) or ("", "")))
+    monkeypatch.setattr(window, "_run_dialog", lambda dialog: opened.append(1) or False)
     open_survey(window, survey_path)
     window.export_action.trigger()
     assert opened == []  # refused before asking for a file name
