@@ -29,11 +29,11 @@ from ..core.errors import AmbiguousColumnsError, UserError
 from ..core.rowset import RowSet
 from ..core.session import Session
 from ..demo import demo_job
-from ..io import OpenOptions, export_selection, read_catalogue
+from ..io import OpenOptions, read_catalogue
 from ..io.fits_writer import check_output_path
 from ..io.table_reader import TABLE_FORMATS
 from ..jobs.process import run_in_process, shutdown_warm_workers
-from ..pipeline import detect_and_cut_file_job, embedding_job_for
+from ..pipeline import detect_and_cut_file_job, embedding_job_for, export_job_for
 from .binding import connect_weakly
 from .controls import AnalysisPanel
 from .detect_dialog import DetectDialog
@@ -138,6 +138,8 @@ class MainWindow(QMainWindow):
 
     #: Emitted after a computed embedding has been attached to the Session.
     embedding_ready = Signal(object)
+    #: Emitted with the path written when an export has finished.
+    export_finished = Signal(object)
     #: Emitted after a computed projection has been attached to the Session.
     projection_ready = Signal(object)
 
@@ -527,36 +529,42 @@ class MainWindow(QMainWindow):
         return True
 
     def export_selection_to(self, out: Path | str, format: str | None = None,
-                            cutout_layout: str = "cube", table_only: bool = False
-                            ) -> Path | None:
-        """Write the selected rows (and their cutouts, light curves, embedding and
-        map coordinates) to ``out`` (see ``io.export_selection`` for ``format``,
-        ``cutout_layout`` and ``table_only``); asks before replacing a file."""
+                            cutout_layout: str = "cube", table_only: bool = False) -> bool:
+        """Start writing the selected rows (and their cutouts, light curves, embedding
+        and map coordinates) to ``out`` (see ``io.export_selection`` for ``format``,
+        ``cutout_layout`` and ``table_only``), as a job with Cancel; asks before
+        replacing a file. :attr:`export_finished` is emitted with the path written.
+        Returns whether the export started."""
         if not self._can_export():
-            return None
+            return False
         out = Path(out)
         overwrite = False
         if out.exists():
             if not self._confirm_replace(out):
-                return None
+                return False
             overwrite = True
         session = self.session
+        catalogue, rows = session.catalogue, session.selection.rows
         try:
-            written = export_selection(session.catalogue, session.selection.rows, out,
-                                       embedding=session.embedding, projection=session.projection,
-                                       description=session.selection.description,
-                                       overwrite=overwrite, format=format,
-                                       cutout_layout=cutout_layout, table_only=table_only)
+            check_output_path(out, overwrite, [catalogue.path])
         except UserError as exc:
             self.show_error("Cannot export the selection", str(exc))
-            return None
-        except Exception as exc:  # noqa: BLE001
-            log.exception("export to %s failed", out)
-            self.show_error("Cannot export the selection", f"Writing {out} failed: {exc}")
-            return None
-        self.statusBar().showMessage(
-            f"Exported {len(session.selection.rows)} objects to {written}", 8000)
-        return written
+            return False
+        options = dict(embedding=session.embedding, projection=session.projection,
+                       description=session.selection.description, overwrite=overwrite,
+                       format=format, cutout_layout=cutout_layout, table_only=table_only)
+
+        def done(written: Path) -> None:
+            self.statusBar().showMessage(f"Exported {len(rows)} objects to {written}", 8000)
+            self.export_finished.emit(Path(written))
+
+        worker = self.jobs_panel.start("export", f"Exporting {len(rows):,} objects",
+                                       lambda: export_job_for(catalogue, rows, out, **options),
+                                       done)
+        if worker is None:
+            self.statusBar().showMessage("An export is already running", 5000)
+            return False
+        return True
 
     # -- session events --------------------------------------------------------------------
     def _on_catalogue_changed(self, catalogue: Catalogue) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import signal
 import threading
 import traceback
 from collections.abc import Callable
@@ -44,12 +45,21 @@ def _child_main(out: Any, func: Callable[..., Job], args: tuple, kwargs: dict) -
             out.put(("progress", progress))
     except UserError as exc:
         out.put(("user_error", str(exc)))
+    except SystemExit:
+        raise  # terminated by the parent: nobody is listening any more
     except BaseException:  # noqa: BLE001 - everything must reach the parent
         out.put(("error", traceback.format_exc()))
 
 
+def _exit_on_terminate(_signum: int, _frame: object) -> None:
+    # Unwinds the job like an exception, so its ``finally`` blocks and context
+    # managers run (a half-written temporary file is removed).
+    raise SystemExit(1)
+
+
 def _worker_main(tasks: Any, out: Any, warmup: Callable[[], None] | None) -> None:
     """A reusable worker: warm up once, say "ready", then run jobs until told to stop."""
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
     if warmup is not None:
         try:
             warmup()
@@ -76,8 +86,13 @@ class _Worker:
         self.proc.start()
 
     def stop(self) -> None:
+        """Terminate the process: SIGTERM lets Python clean up (``finally`` blocks);
+        code that does not return to the interpreter soon (numba, C) is killed."""
         if self.proc.is_alive():
             self.proc.terminate()
+            self.proc.join(timeout=1)
+            if self.proc.is_alive():
+                self.proc.kill()
         self.proc.join(timeout=5)
         self.tasks.close()
         self.messages.close()

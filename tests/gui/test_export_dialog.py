@@ -30,8 +30,8 @@ def test_format_follows_the_suffix_and_the_suffix_the_format(qtbot, tmp_path):
     assert dialog.format() == "votable"
 
 
-def test_per_object_cutouts_with_their_own_hdus(window, survey_path, tmp_path, monkeypatch,
-                                                dialogs):
+def test_per_object_cutouts_with_their_own_hdus(window, qtbot, survey_path, tmp_path,
+                                                monkeypatch, dialogs):
     _open(window, survey_path)
 
     def answer(dialog: ExportDialog) -> bool:
@@ -41,7 +41,8 @@ def test_per_object_cutouts_with_their_own_hdus(window, survey_path, tmp_path, m
         return True
 
     monkeypatch.setattr(window, "_run_dialog", answer)
-    assert window.export_selection_dialog()
+    with qtbot.waitSignal(window.export_finished, timeout=60_000):
+        assert window.export_selection_dialog()
     out = tmp_path / "objects.fits"
     with fits.open(out) as hdul:
         names = [h.name for h in hdul]
@@ -52,8 +53,8 @@ def test_per_object_cutouts_with_their_own_hdus(window, survey_path, tmp_path, m
     assert dialogs.calls == []
 
 
-def test_votable_writes_the_table_alone_with_units(window, survey_path, tmp_path, monkeypatch,
-                                                   dialogs):
+def test_votable_writes_the_table_alone_with_units(window, qtbot, survey_path, tmp_path,
+                                                   monkeypatch, dialogs):
     _open(window, survey_path)
 
     def answer(dialog: ExportDialog) -> bool:
@@ -62,7 +63,8 @@ def test_votable_writes_the_table_alone_with_units(window, survey_path, tmp_path
         return True
 
     monkeypatch.setattr(window, "_run_dialog", answer)
-    assert window.export_selection_dialog()
+    with qtbot.waitSignal(window.export_finished, timeout=60_000):
+        assert window.export_selection_dialog()
     table = Table.read(tmp_path / "table.vot")
     assert list(table["row_index"]) == [0, 3, 4] and str(table["ra"].unit) == "deg"
     assert dialogs.calls == []

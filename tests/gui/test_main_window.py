@@ -156,7 +156,15 @@ def test_failed_job_shows_an_error(qtbot, window, dialogs, demo_paths) -> None:
     assert "no cutouts" in dialogs.calls[0][2]
 
 
-def test_export_selection_and_read_back(window, survey_path: Path, tmp_path: Path, dialogs) -> None:
+def export(window, qtbot, out: Path) -> Path:
+    """Export the selection to ``out`` and wait for the job to finish."""
+    with qtbot.waitSignal(window.export_finished, timeout=60_000) as blocker:
+        assert window.export_selection_to(out)
+    return blocker.args[0]
+
+
+def test_export_selection_and_read_back(window, qtbot, survey_path: Path, tmp_path: Path,
+                                        dialogs) -> None:
     open_survey(window, survey_path)
     n = len(window.session.catalogue)
     vectors = np.arange(n * 4, dtype=np.float32).reshape(n, 4)
@@ -164,13 +172,19 @@ def test_export_selection_and_read_back(window, survey_path: Path, tmp_path: Pat
     window.session.set_projection(Projection(vectors[:, :2], "pca"))
     rows = RowSet([3, 14, 15, 92])
     window.session.selection.select(rows, source="test", description="four objects")
-    out = window.export_selection_to(tmp_path / "selection.fits")
+    # A derived column (as the Discovery dock adds) is exported although not in the file.
+    window.session.add_column("score", np.arange(n) * 0.5, "a derived score")
+    out = export(window, qtbot, tmp_path / "selection.fits")
     assert out == tmp_path / "selection.fits" and out.exists()
     assert fitsverify_errors(out) == 0
     table = Table.read(out, hdu="CATALOGUE")
     assert list(table["row_index"]) == [3, 14, 15, 92]
     np.testing.assert_array_equal(table["embedding"], vectors[[3, 14, 15, 92]])
     np.testing.assert_array_equal(table["proj_y"], vectors[[3, 14, 15, 92], 1])
+    np.testing.assert_array_equal(table["score"], [1.5, 7.0, 7.5, 46.0])
+    from astroexplorer.io import read_catalogue
+
+    assert read_catalogue(out).table["score"].description == "a derived score"
     with fits.open(out) as hdul:
         assert hdul["CUTOUTS"].data.shape[0] == 4 and len(hdul["LIGHTCURVES"].data) > 0
     original = window.session.catalogue.table
@@ -179,13 +193,13 @@ def test_export_selection_and_read_back(window, survey_path: Path, tmp_path: Pat
     assert dialogs.calls == []
     # Exporting again over the same file asks first; "No" leaves it alone.
     dialogs.answer = QFileDialog  # anything but Yes
-    assert window.export_selection_to(out) is None
+    assert not window.export_selection_to(out)
     assert dialogs.kinds() == ["question"]
     from PySide6.QtWidgets import QMessageBox
 
     dialogs.answer = QMessageBox.StandardButton.Yes
     window.session.selection.select(RowSet([1, 2]), source="test")
-    assert window.export_selection_to(out) == out
+    assert export(window, qtbot, out) == out
     assert list(Table.read(out, hdu="CATALOGUE")["row_index"]) == [1, 2]
 
 
@@ -196,7 +210,7 @@ def test_empty_selection_export_is_refused(window, survey_path: Path, tmp_path: 
     open_survey(window, survey_path)
     window.export_action.trigger()
     assert opened == []  # refused before asking for a file name
-    assert window.export_selection_to(tmp_path / "empty.fits") is None
+    assert not window.export_selection_to(tmp_path / "empty.fits")
     assert not (tmp_path / "empty.fits").exists()
     assert dialogs.kinds() == ["warning", "warning"]
     assert "selection is empty" in dialogs.calls[0][2]

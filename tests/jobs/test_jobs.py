@@ -126,3 +126,23 @@ def test_warm_worker_runs_its_warmup_once_and_is_reused():
         assert after[0] != first[0] and after[1] == "yes"
     finally:
         shutdown_warm_workers()
+
+
+def cleanup_child_job(marker: str):
+    from pathlib import Path
+
+    try:
+        yield Progress(0, 1, "working")
+        time.sleep(60)
+        return "done"
+    finally:
+        Path(marker).write_text("cleaned up")
+
+
+def test_cancel_runs_the_childs_finally_blocks(tmp_path):
+    marker = tmp_path / "marker"
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        run_sync(run_in_process(cleanup_child_job, str(marker)),
+                 lambda p: token.cancel() if p.message == "working" else None, token)
+    assert marker.read_text() == "cleaned up"
