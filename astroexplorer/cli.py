@@ -109,35 +109,9 @@ def _read(args):
 def describe_catalogue(path: Path, options=None) -> str:
     """What the readers detected in ``path``, as printed by ``astroexplorer info``."""
     from .io import read_catalogue
+    from .io.describe import describe
 
-    cat = read_catalogue(path, options)
-    table = cat.table
-    lines = [f"file: {path}", f"rows: {len(table)}", f"columns: {len(table.colnames)}"]
-    for name in table.colnames:
-        col = table[name]
-        unit = f" [{col.unit}]" if col.unit is not None else ""
-        shape = f" shape={col.shape[1:]}" if col.ndim > 1 else ""
-        kind = "str" if col.dtype.kind in "US" else col.dtype.name
-        lines.append(f"  {name}: {kind}{unit}{shape}")
-    lines.append(f"id column: {cat.id_column or 'none'}")
-    lines.extend(f"detected: {note}" for note in cat.notes)
-    if cat.images is None:
-        lines.append("cutouts: none")
-    else:
-        c, h, w = cat.images.shape
-        lines.append(f"cutouts: {len(cat.images)} of {c} band(s) ({', '.join(cat.images.bands)}), "
-                     f"{h}x{w} px, from {cat.images.origin}")
-    if cat.lightcurves is None:
-        lines.append("light curves: none")
-    else:
-        lc = cat.lightcurves
-        counts = lc.counts() if hasattr(lc, "counts") else None
-        per = (f", {int(np.count_nonzero(counts))} objects with data, median "
-               f"{int(np.median(counts[counts > 0])) if np.any(counts) else 0} points each"
-               if counts is not None else "")
-        lines.append(f"light curves: {len(lc)} rows, {lc.n_points} points in band(s) "
-                     f"{', '.join(lc.bands)}{per}, from {lc.origin}")
-    return "\n".join(lines)
+    return f"file: {path}\n" + describe(read_catalogue(path, options))
 
 
 def cmd_info(args) -> int:

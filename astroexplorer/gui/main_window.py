@@ -30,6 +30,7 @@ from ..core.rowset import RowSet
 from ..core.session import Session
 from ..demo import demo_job
 from ..io import OpenOptions, read_catalogue
+from ..io.describe import describe
 from ..io.fits_writer import check_output_path
 from ..io.table_reader import TABLE_FORMATS
 from ..jobs.process import run_in_process, shutdown_warm_workers
@@ -275,6 +276,10 @@ class MainWindow(QMainWindow):
                                      statusTip="Write the selected objects to a FITS file")
         self.export_action.triggered.connect(self.export_selection_dialog)
         file_menu.addAction(self.export_action)
+        self.info_action = QAction("Catalogue &information\u2026", self, shortcut="Ctrl+I",
+                                   statusTip="What was read and detected in the open catalogue")
+        self.info_action.triggered.connect(self.show_catalogue_info)
+        file_menu.addAction(self.info_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -373,6 +378,25 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Sources are already being detected", 5000)
             return False
         return True
+
+    def catalogue_info(self) -> str:
+        """What was read and detected in the open catalogue (as ``astroexplorer info``)."""
+        catalogue = self.session.catalogue
+        if catalogue is None:
+            return "No catalogue is open."
+        head = f"file: {catalogue.path}\n" if catalogue.path is not None else ""
+        return head + describe(catalogue)
+
+    def show_catalogue_info(self) -> None:
+        """Show :meth:`catalogue_info` in a dialog, the column list folded away."""
+        text = self.catalogue_info()
+        lines = text.splitlines()
+        summary = "\n".join(line for line in lines if not line.startswith("  "))
+        box = QMessageBox(QMessageBox.Icon.Information, "Catalogue information", summary,
+                          QMessageBox.StandardButton.Close, self)
+        box.setDetailedText(text)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._run_dialog(box)
 
     def _confirm_replace(self, out: Path) -> bool:
         answer = QMessageBox.question(

@@ -77,3 +77,16 @@ def test_cancelled_dialog_opens_nothing(window, tmp_path, monkeypatch):
     monkeypatch.setattr(window, "_run_dialog", lambda dialog: False)
     assert not window.open_with_options_dialog(_csv(tmp_path))
     assert window.session.catalogue is None
+
+
+def test_catalogue_information_says_what_was_detected(window, survey_path, monkeypatch):
+    assert window.catalogue_info() == "No catalogue is open."
+    assert window.open_path(survey_path)
+    shown = []
+    monkeypatch.setattr(window, "_run_dialog", lambda box: shown.append(box) or True)
+    window.info_action.trigger()
+    text = window.catalogue_info()
+    assert f"file: {survey_path}" in text and "detected: read as FITS" in text
+    assert "cutouts: 200 of 3 band(s) (g, r, z)" in text
+    box = shown[0]
+    assert "  ra: float64 [deg]" not in box.text() and "  ra: float64 [deg]" in box.detailedText()
