@@ -90,3 +90,26 @@ def test_catalogue_information_says_what_was_detected(window, survey_path, monke
     assert "cutouts: 200 of 3 band(s) (g, r, z)" in text
     box = shown[0]
     assert "  ra: float64 [deg]" not in box.text() and "  ra: float64 [deg]" in box.detailedText()
+
+
+def test_ambiguous_light_curves_ask_which_column_then_open(window, tmp_path, monkeypatch):
+    """A ZTF-like table with both mag and flux: the window asks, the user picks mag."""
+    obs = Table({"oid": [7, 7, 7, 9, 9], "mjd": [59000.0, 59001.0, 59003.0, 59000.5, 59002.0],
+                 "mag": [18.0, 18.2, 18.1, 19.0, 19.3], "magerr": [0.05] * 5,
+                 "flux": [1.0, 0.9, 0.95, 0.5, 0.4], "filtercode": ["zg", "zr", "zg", "zg", "zr"]})
+    path = tmp_path / "ztf.csv"
+    obs.write(path)
+    asked = []
+
+    def answer(dialog: OpenDialog) -> bool:
+        asked.append({role: combo.currentText() for role, combo in dialog.role_combos.items()})
+        dialog.set_role("value", "mag")
+        return True
+
+    monkeypatch.setattr(window, "_run_dialog", answer)
+    assert window.open_path(path)
+    assert asked and asked[0]["value"] == "mag"  # the first candidate is offered
+    catalogue = window.session.catalogue
+    assert len(catalogue) == 2 and catalogue.open_options.columns == {"value": "mag"}
+    lc = catalogue.lightcurves.get(0)
+    assert lc.is_magnitude and list(lc.value) == [18.0, 18.2, 18.1]
