@@ -17,7 +17,7 @@ from .core.errors import UserError
 __all__ = ["main", "gui_main", "build_parser", "describe_catalogue"]
 
 SUBCOMMANDS = ("demo", "info", "embed", "project", "export", "screenshots", "gui",
-               "similar", "anomalies", "cutout")
+               "similar", "anomalies", "cluster", "rank-interest", "cutout")
 
 
 def _progress_printer(quiet: bool):
@@ -261,6 +261,64 @@ def cmd_anomalies(args) -> int:
     return 0
 
 
+def cmd_cluster(args) -> int:
+    from .analysis.clustering import hdbscan_job
+    from .io.fits_writer import check_output_path
+
+    check_output_path(_npy_out(args.out), args.overwrite, [Path(args.embedding)])
+    vectors = _load_array(args.embedding, "embedding")
+    try:
+        result = _run(hdbscan_job(vectors, min_cluster_size=args.min_cluster_size,
+                                  min_samples=args.min_samples, metric=args.metric,
+                                  seed=args.seed), args.quiet)
+    except UserError as exc:
+        raise UserError(f"{args.embedding}: {exc}") from None
+    out = _save_array(args.out, result.labels, args.overwrite)
+    print(out)
+    if result.config.get("reduced"):
+        print(f"clustered after {result.config['reduced']}")
+    print(f"{result.n_clusters} clusters, {result.n_noise} noise"
+          + (f" ({result.n_nonfinite} with non-finite values)" if result.n_nonfinite else ""))
+    for cluster, size in result.sizes.items():
+        print(f"cluster {cluster}: {size}")
+    return 0
+
+
+def cmd_rank_interest(args) -> int:
+    from .analysis.labelling import InterestLabels, rank_interest_job
+    from .io.fits_writer import check_output_path
+
+    inputs = [Path(p) for p in (args.embedding, args.labels, args.anomaly) if p]
+    check_output_path(_npy_out(args.out), args.overwrite, inputs)
+    vectors = _load_array(args.embedding, "embedding")
+    if vectors.ndim != 2:
+        raise UserError(f"{args.embedding} must be a 2-D (N, D) embedding, not shape "
+                        f"{vectors.shape}")
+    labels = InterestLabels.from_column(_load_array(args.labels, "labels"), args.labels)
+    if len(labels) != len(vectors):
+        raise UserError(f"{args.labels} has {len(labels)} labels but {args.embedding} has "
+                        f"{len(vectors)} rows")
+    anomaly = None
+    if args.anomaly:
+        anomaly = _load_array(args.anomaly, "anomaly score")
+        if anomaly.shape != (len(vectors),):
+            raise UserError(f"{args.anomaly} must hold one score per row, shape "
+                            f"({len(vectors)},), not {anomaly.shape}")
+    if labels.labelled_rows().size == 0 and anomaly is None:
+        raise UserError(f"{args.labels} has no labels (all NaN) and no --anomaly scores were "
+                        f"given, so there is nothing to rank by")
+    try:
+        scores = _run(rank_interest_job(vectors, labels, anomaly, seed=args.seed), args.quiet)
+    except UserError as exc:
+        raise UserError(f"{args.embedding}: {exc}") from None
+    out = _save_array(args.out, scores, args.overwrite)
+    print(out)
+    unlabelled = np.flatnonzero(np.isnan(labels.as_column()) & np.isfinite(scores))
+    top = unlabelled[np.argsort(-scores[unlabelled], kind="stable")[:10]]
+    print("most interesting unlabelled rows: " + ", ".join(str(int(r)) for r in top))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from .demo import DEMO_NAMES
@@ -376,6 +434,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-k", type=int, help="which neighbour, for knn_distance (default 10)")
     _common(s)
     s.set_defaults(func=cmd_anomalies)
+
+    from .analysis.clustering import CLUSTER_METRICS
+
+    s = sub.add_parser("cluster", help="group an embedding into HDBSCAN clusters")
+    s.add_argument("embedding", help=".npy (N, D) embedding")
+    s.add_argument("--out", required=True,
+                   help="output .npy: (N,) int32 cluster ids, -1 = noise, 0 = largest cluster")
+    s.add_argument("--min-cluster-size", type=int, default=15,
+                   help="smallest group called a cluster (default 15)")
+    s.add_argument("--min-samples", type=int,
+                   help="neighbours defining a core point (default: the minimum cluster size)")
+    s.add_argument("--metric", choices=CLUSTER_METRICS, default="euclidean")
+    _common(s)
+    s.set_defaults(func=cmd_cluster)
+
+    s = sub.add_parser("rank-interest",
+                       help="rank objects by predicted interest from your 0-5 labels")
+    s.add_argument("embedding", help=".npy (N, D) embedding")
+    s.add_argument("--labels", required=True,
+                   help=".npy (N,) float scores 0-5 (5 = interesting), NaN = unlabelled")
+    s.add_argument("--anomaly", help=".npy (N,) anomaly scores to combine with (Astronomaly)")
+    s.add_argument("--out", required=True,
+                   help="output .npy: (N,) float64 predicted interest, higher = more interesting")
+    _common(s)
+    s.set_defaults(func=cmd_rank_interest)
 
     s = sub.add_parser("cutout", help="detect the sources of a wide-field image and cut stamps")
     s.add_argument("image", help="FITS image (2-D or a cube of bands) or PNG / JPEG / TIFF")

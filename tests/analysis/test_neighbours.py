@@ -2,8 +2,15 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from astroexplorer.analysis.neighbours import NeighbourIndex, find_similar
+from astroexplorer.analysis.neighbours import (
+    ApproximateNeighbourIndex,
+    NeighbourIndex,
+    approximate_index_job,
+    find_similar,
+    recall_at_k,
+)
 from astroexplorer.core.errors import UserError
+from astroexplorer.jobs import Progress, run_sync
 
 
 def blobs(n_per=200, dim=16, seed=0):
@@ -95,3 +102,75 @@ def test_euclidean_exact_for_data_far_from_the_origin():
         ref = brute(x, x[row], "euclidean", exclude=[row])
         np.testing.assert_array_equal(rows, np.argsort(ref, kind="stable")[:20])
         np.testing.assert_allclose(dist, ref[rows], rtol=1e-6)
+
+
+# Approximate index (pynndescent). Its graph build JIT-compiles on first use in a
+# process, so one module-scoped index per metric is shared by the tests below.
+
+def mixture(n=3000, dim=32, seed=3):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=2.0, size=(12, dim))
+    x = centres[rng.integers(0, 12, n)] + rng.normal(size=(n, dim))
+    x[[5, 77]] = np.nan  # never returned
+    return x.astype(np.float32)
+
+
+@pytest.fixture(scope="module", params=["euclidean", "cosine"])
+def ann(request):
+    x = mixture()
+    reports = []
+    index = run_sync(approximate_index_job(x, request.param, seed=0), reports.append)
+    return x, index, reports
+
+
+def test_approximate_index_is_a_job_with_progress(ann):
+    x, index, reports = ann
+    assert isinstance(index, ApproximateNeighbourIndex) and len(index) == len(x)
+    assert all(isinstance(r, Progress) for r in reports) and len(reports) >= 3
+    assert reports[-1].fraction == 1.0
+    assert "pynndescent" in reports[0].message
+
+
+def test_approximate_recall_against_exact_and_exact_distances(ann):
+    x, index, _ = ann
+    exact = NeighbourIndex(x, index.metric)
+    queries = np.random.default_rng(0).choice(np.flatnonzero(np.isfinite(x).all(1)), 50,
+                                              replace=False)
+    recall = recall_at_k(exact, index, queries, k=10)
+    assert 0.9 <= recall <= 1.0
+    for row in queries[:5]:
+        rows, dist = index.query(int(row), k=10)
+        assert len(rows) == 10 and int(row) not in rows
+        assert not {5, 77} & set(rows.tolist())
+        assert np.all(np.diff(dist) >= 0)
+        ref = brute(x, x[row], index.metric, exclude=[row])
+        np.testing.assert_allclose(dist, ref[rows], rtol=1e-6, atol=1e-9)
+        # The approximate k-th distance is never below the exact k-th distance.
+        assert dist[-1] >= np.sort(ref)[9] - 1e-9
+
+
+def test_approximate_selection_query_and_inclusion(ann):
+    x, index, _ = ann
+    sel = [3, 10, 17]
+    rows, _ = index.query(sel, k=8)
+    assert not set(sel) & set(rows.tolist())
+    # Rows from different clusters: their mean lies between clusters, so the
+    # selection is answered exactly.
+    exact_rows, _ = NeighbourIndex(x, index.metric).query(sel, k=8)
+    np.testing.assert_array_equal(rows, exact_rows)
+    rows, dist = index.query([42], k=3, exclude_query=False)
+    assert rows[0] == 42 and dist[0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_approximate_user_errors(ann):
+    x, index, _ = ann
+    with pytest.raises(UserError, match="at least 1"):
+        index.query([0], k=0)
+    with pytest.raises(UserError, match="out of range"):
+        index.query([len(x)])
+    with pytest.raises(UserError, match="nothing to search from"):
+        index.query([5])
+    with pytest.raises(UserError, match="same embedding"):
+        recall_at_k(NeighbourIndex(x[:100], index.metric), index, [0])
+    with pytest.raises(UserError, match="at least 2"):
+        ApproximateNeighbourIndex(np.full((4, 3), np.nan, dtype=np.float32))
