@@ -168,7 +168,9 @@ def _import_umap():
 def warm_umap() -> None:
     """Import umap and compile its numba code on a small problem (run in a worker)."""
     umap = _import_umap()
-    x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    # Below ~4,100 points umap-learn computes exact neighbours; 5,000 takes the
+    # nearest-neighbour-descent path that real catalogues use, so it is compiled too.
+    x = np.random.default_rng(0).normal(size=(5000, 8)).astype(np.float32)
     reducer = umap.UMAP(n_neighbors=10, random_state=0, n_epochs=20).fit(x)
     reducer.transform(x[:5])
 
