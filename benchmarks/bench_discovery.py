@@ -10,8 +10,16 @@ Prints one JSON object per figure:
   rare_class_in_top1pct  simulated survey demo, PCA-on-pixels embedding (32-D): all
                          non-mergers plus 15 mergers; the fraction of those mergers among
                          the top 1% of each score (random_expectation 0.01)
+  ann_build_s            approximate index (pynndescent graph, 30 neighbours) build time on
+                         (N, 128) Gaussian-mixture data, after a small warm-up build that
+                         pays numba's JIT compilation (reported as jit_warmup_s)
+  ann_query_ms           median of 100 single-row k=10 queries on it (3k candidates searched
+                         with epsilon 0.2, re-scored exactly; exact_query_ms: the exact
+                         scan on the same rows, for comparison)
+  ann_recall_at_10       fraction of the exact 10 nearest neighbours it returns, pooled
+                         over the same 100 query rows
 
-Usage: python benchmarks/bench_discovery.py [--quick] [--only search|anomaly|rare ...]
+Usage: python benchmarks/bench_discovery.py [--quick] [--only search|anomaly|rare|ann ...]
 """
 
 from __future__ import annotations
@@ -26,7 +34,12 @@ import numpy as np
 
 from astroexplorer.analysis import embedding_job
 from astroexplorer.analysis.anomaly import ANOMALY_METHODS, EXACT_KNN_LIMIT, anomaly_job
-from astroexplorer.analysis.neighbours import METRICS, NeighbourIndex
+from astroexplorer.analysis.neighbours import (
+    METRICS,
+    ApproximateNeighbourIndex,
+    NeighbourIndex,
+    recall_at_k,
+)
 from astroexplorer.demo import build_demo
 from astroexplorer.io import read_catalogue
 from astroexplorer.jobs import run_sync
@@ -110,20 +123,53 @@ def bench_rare_class(n_survey: int) -> None:
              random_expectation=0.01, embedding="pca dim=32 on pixels")
 
 
+def bench_ann(n: int, metric: str = "euclidean") -> None:
+    t = time.perf_counter()
+    ApproximateNeighbourIndex(mixture(2000, seed=5), metric, seed=0).query([0], k=10)
+    warmup = time.perf_counter() - t
+    x = mixture(n, seed=3)
+    t = time.perf_counter()
+    approx = ApproximateNeighbourIndex(x, metric, seed=0)
+    build = time.perf_counter() - t
+    emit("ann_build_s", build, "s", n, dim=DIM, metric=metric, n_neighbors=30,
+         library="pynndescent", jit_warmup_s=round(warmup, 2))
+    exact = NeighbourIndex(x, metric)
+    queries = np.random.default_rng(4).integers(0, n, 100)
+    approx.query([int(queries[0])], k=10)
+    times, exact_times = [], []
+    for row in queries:
+        t = time.perf_counter()
+        approx.query([int(row)], k=10)
+        times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        exact.query([int(row)], k=10)
+        exact_times.append(time.perf_counter() - t)
+    emit("ann_query_ms", 1000 * float(np.median(times)), "ms", n, dim=DIM, metric=metric, k=10,
+         queries=len(queries), max_ms=round(1000 * max(times), 2),
+         exact_query_ms=round(1000 * float(np.median(exact_times)), 2),
+         oversample=approx.oversample, epsilon=approx.epsilon)
+    emit("ann_recall_at_10", recall_at_k(exact, approx, queries, k=10), "fraction", n, dim=DIM,
+         metric=metric, k=10, queries=len(queries), n_neighbors=30,
+         oversample=approx.oversample, epsilon=approx.epsilon)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="200k rows for search, 100k for anomaly scores")
-    parser.add_argument("--only", choices=("search", "anomaly", "rare"), action="append",
+                        help="200k rows for search, 100k for anomaly scores and the "
+                             "approximate index")
+    parser.add_argument("--only", choices=("search", "anomaly", "rare", "ann"), action="append",
                         help="run only these parts (repeatable); default all")
     args = parser.parse_args()
-    parts = set(args.only or ("search", "anomaly", "rare"))
+    parts = set(args.only or ("search", "anomaly", "rare", "ann"))
     if "search" in parts:
         bench_queries(200_000 if args.quick else 1_000_000)
     if "anomaly" in parts:
         bench_anomaly(100_000 if args.quick else 1_000_000)
     if "rare" in parts:
         bench_rare_class(3000)
+    if "ann" in parts:
+        bench_ann(100_000 if args.quick else 1_000_000)
 
 
 if __name__ == "__main__":
