@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import html
 from enum import Enum
 
@@ -77,6 +78,14 @@ def _point_size(n: int) -> int:
     return 8 if n < 2_000 else 6 if n < 20_000 else 4 if n < 200_000 else 2
 
 
+def _object_ids(objects: np.ndarray) -> np.ndarray:
+    """``id()`` of each element of a 1-D object array, shape (n,) int: the pointers the
+    array holds (CPython's ids), read without a Python call per element."""
+    objects = np.ascontiguousarray(objects)
+    pointers = (ctypes.c_ssize_t * objects.size).from_address(objects.ctypes.data)
+    return np.ctypeslib.as_array(pointers).copy()
+
+
 class _PassiveScatter(pg.ScatterPlotItem):
     """A scatter that leaves clicks to the view box, which picks the nearest
     point in screen pixels (one vectorised search, any N)."""
@@ -95,7 +104,7 @@ class _PassiveScatter(pg.ScatterPlotItem):
             key = np.zeros(int(mask.sum()), dtype=np.int64)
             styles = list(self._style(["symbol", "size", "pen", "brush"], data=data, idx=mask))
             for col in styles:
-                ids = col if col.dtype.kind == "f" else np.frompyfunc(id, 1, 1)(col).astype(np.int64)
+                ids = col if col.dtype.kind == "f" else _object_ids(col)
                 if np.all(ids == ids[0]):
                     continue
                 _, inverse = np.unique(ids, return_inverse=True)

@@ -239,3 +239,28 @@ def test_large_scatter_asks_the_symbol_atlas_once_per_style(monkeypatch) -> None
     for k in range(5):  # one sprite per brush, distinct between brushes
         assert np.unique(rects[which == k]).size == 1
     assert np.unique(rects).size == 5
+
+
+def test_catalogue_strings_read_as_astropy_decodes_them(tmp_path: Path) -> None:
+    # Strings are read as bytes and cast to str: same text as astropy's own decoding.
+    def write(names: np.ndarray, path: Path) -> Path:
+        cat = fits.BinTableHDU.from_columns([
+            fits.Column("object_id", "K", array=np.arange(names.size)),
+            fits.Column("morph", "8A", array=names),
+            fits.Column("mag", "E", unit="mag", array=np.arange(names.size, dtype=np.float32)),
+        ], name="CATALOGUE")
+        cat.data["mag"][1] = np.nan
+        fits.HDUList([fits.PrimaryHDU(), cat]).writeto(path)
+        return path
+
+    path = write(np.array([b"spiral", b"", b"x y", b"elliptic"]), tmp_path / "strings.fits")
+    table = read_catalogue(path).table
+    reference = Table.read(path, hdu="CATALOGUE", character_as_bytes=False)
+    assert table["morph"].dtype.kind == "U" and not hasattr(table["morph"], "mask")
+    assert table["morph"].tolist() == reference["morph"].tolist() == ["spiral", "", "x y",
+                                                                       "elliptic"]
+    assert table["mag"].mask.tolist() == reference["mag"].mask.tolist() == [False, True,
+                                                                            False, False]
+    # A stray non-ASCII byte (astropy's decoding refuses the whole file) shows as "?".
+    path = write(np.array([b"caf\xe9", b"ok"]), tmp_path / "latin1.fits")
+    assert read_catalogue(path).table["morph"].tolist() == ["caf?", "ok"]
