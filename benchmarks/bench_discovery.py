@@ -19,7 +19,17 @@ Prints one JSON object per figure:
   ann_recall_at_10       fraction of the exact 10 nearest neighbours it returns, pooled
                          over the same 100 query rows
 
-Usage: python benchmarks/bench_discovery.py [--quick] [--only search|anomaly|rare|ann ...]
+  umap_overhead_ratio    UMAP of (N, 128) Gaussian-mixture data through AstroExplorer (warm
+                         worker process, trustworthiness and fitted model included) over
+                         umap-learn called directly in this process (also warm: its numba
+                         code compiled by a first fit), same parameters and seed; fields
+                         ours_s and direct_s
+  gui_max_event_delay_ms the longest gap between ticks of a 10 ms timer in the window's
+                         event loop while it computes a UMAP / t-SNE map of N objects (the
+                         UMAP worker warm, as the application keeps it); field method
+
+Usage: python benchmarks/bench_discovery.py [--quick]
+           [--only search|anomaly|rare|ann|umap|gui ...]
 """
 
 from __future__ import annotations
@@ -153,15 +163,93 @@ def bench_ann(n: int, metric: str = "euclidean") -> None:
          oversample=approx.oversample, epsilon=approx.epsilon)
 
 
+def bench_umap_overhead(n: int) -> None:
+    import warnings
+
+    import umap
+
+    from astroexplorer.analysis.projection import (
+        prewarm_projection,
+        projection_job,
+        warm_umap,
+    )
+
+    warnings.filterwarnings("ignore", message="Graph is not fully connected")
+    x = mixture(n, seed=3)
+    prewarm_projection()  # our worker compiles numba in the background meanwhile
+    t = time.perf_counter()
+    warm_umap()
+    jit = time.perf_counter() - t
+    run_sync(projection_job("umap", mixture(5000, seed=4), seed=0))  # our worker is warm
+    # Alternate the two, twice, and compare the faster of each (the first direct call
+    # may still compile code paths the warm-up did not take).
+    direct, ours = [], []
+    for _ in range(2):
+        t = time.perf_counter()
+        umap.UMAP(n_neighbors=15, min_dist=0.1, metric="euclidean",
+                  random_state=0).fit_transform(x)
+        direct.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        projection = run_sync(projection_job("umap", x, n_neighbors=15, min_dist=0.1, seed=0))
+        ours.append(time.perf_counter() - t)
+    emit("umap_overhead_ratio", min(ours) / min(direct), "ratio", n, dim=DIM,
+         ours_s=[round(v, 2) for v in ours], direct_s=[round(v, 2) for v in direct],
+         direct_jit_warmup_s=round(jit, 1),
+         trustworthiness=round(projection.config["trustworthiness"], 3), warm=True)
+
+
+def bench_gui_delay(n: int) -> None:
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from astropy.table import Table
+    from PySide6.QtCore import QTimer
+
+    from astroexplorer.analysis.projection import projection_job
+    from astroexplorer.core.catalogue import Catalogue, Embedding
+    from astroexplorer.gui.app import ensure_application
+    from astroexplorer.gui.main_window import MainWindow
+
+    app = ensure_application([])
+    x = mixture(n, seed=5)
+    window = MainWindow()
+    window.prewarm_workers = True
+    window.resize(1280, 800)
+    window.show()
+    window.set_catalogue(Catalogue(Table({"object_id": np.arange(n)}), name="mixture"))
+    window.session.set_embedding(Embedding(x, "mixture"))
+    # Wait for the warm worker (as the application has it a minute after start).
+    window.prewarm()
+    run_sync(projection_job("umap", mixture(5000, seed=4), seed=0))
+    for method in ("umap", "tsne"):
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        window.projection_ready.connect(lambda _p: app.quit())
+        timer.start()
+        t = time.perf_counter()
+        window.compute_projection(method, {"seed": 0})
+        app.exec()
+        elapsed = time.perf_counter() - t
+        timer.stop()
+        window.projection_ready.disconnect()
+        gaps = np.diff(np.asarray(ticks)) * 1000
+        emit("gui_max_event_delay_ms", float(gaps.max()), "ms", n, method=method,
+             p99_ms=round(float(np.percentile(gaps, 99)), 1), ticks=int(gaps.size),
+             projection_s=round(elapsed, 1), timer_interval_ms=10)
+    window.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="200k rows for search, 100k for anomaly scores and the "
                              "approximate index")
-    parser.add_argument("--only", choices=("search", "anomaly", "rare", "ann"), action="append",
-                        help="run only these parts (repeatable); default all")
+    parser.add_argument("--only", choices=("search", "anomaly", "rare", "ann", "umap", "gui"),
+                        action="append", help="run only these parts (repeatable); default all")
     args = parser.parse_args()
-    parts = set(args.only or ("search", "anomaly", "rare", "ann"))
+    parts = set(args.only or ("search", "anomaly", "rare", "ann", "umap", "gui"))
     if "search" in parts:
         bench_queries(200_000 if args.quick else 1_000_000)
     if "anomaly" in parts:
@@ -170,6 +258,11 @@ def main() -> None:
         bench_rare_class(3000)
     if "ann" in parts:
         bench_ann(100_000 if args.quick else 1_000_000)
+    if "umap" in parts:
+        for n in (10_000,) if args.quick else (10_000, 100_000):
+            bench_umap_overhead(n)
+    if "gui" in parts:
+        bench_gui_delay(10_000)
 
 
 if __name__ == "__main__":
