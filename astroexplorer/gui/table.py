@@ -245,6 +245,8 @@ class TablePanel(QWidget):
         self.view.horizontalHeader().setSortIndicatorShown(True)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setDefaultSectionSize(96)
+        # Fit columns to the first 200 rows, not Qt's 1000 (a third of a second at open).
+        self.view.horizontalHeader().setResizeContentsPrecision(200)
         self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         # Sorting by clicking a header is the model's own numpy sort. Start unsorted:

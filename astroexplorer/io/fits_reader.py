@@ -65,7 +65,7 @@ def _read_table(hdu: fits.BinTableHDU) -> Table:
     with warnings.catch_warnings():
         # Non-standard units are kept as UnrecognizedUnit; say nothing per column.
         warnings.simplefilter("ignore", AstropyWarning)
-        table = Table.read(hdu)
+        table = Table.read(hdu, format="fits")  # named: guessing imports h5py
     # The file is opened with strings as bytes: numpy's cast decodes a 10^6-row column
     # several times faster than astropy's per-element decoding (same text; empty
     # strings stay plain "" rather than masked, as when astropy decodes).
