@@ -277,6 +277,8 @@ def cmd_cluster(args) -> int:
     print(out)
     if result.config.get("reduced"):
         print(f"clustered after {result.config['reduced']}")
+    if result.config.get("subsample"):
+        print(f"clustered: {result.config['subsample']}")
     print(f"{result.n_clusters} clusters, {result.n_noise} noise"
           + (f" ({result.n_nonfinite} with non-finite values)" if result.n_nonfinite else ""))
     for cluster, size in result.sizes.items():

@@ -60,6 +60,23 @@ def test_reproducible_and_large_n_goes_through_pca():
     assert np.mean(a.labels[truth == 0] == 0) > 0.95
 
 
+def test_sampled_fit_assigns_the_other_rows_to_their_nearest_cluster():
+    x, truth = blobs(seed=4)
+    x[[0, 1]] = np.nan
+    reports = []
+    a = run_sync(hdbscan_job(x, min_cluster_size=40, seed=2, max_fit_rows=150), reports.append)
+    assert "fitted on 150 random rows (min cluster size 10)" in a.config["subsample"]
+    assert any("assigning the other rows" in r.message for r in reports)
+    assert a.n_clusters == 3 and a.n_nonfinite == 2 and np.all(a.labels[[0, 1]] == -1)
+    for cluster in range(3):
+        assert np.mean(a.labels[truth == cluster] == cluster) > 0.9
+    # Sizes count every row, sampled or assigned.
+    assert sum(a.sizes.values()) + a.n_noise == len(x)
+    b = run_sync(hdbscan_job(x, min_cluster_size=40, seed=2, max_fit_rows=150))
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.probabilities, b.probabilities)
+
+
 def test_cosine_groups_directions():
     rng = np.random.default_rng(2)
     dirs = rng.normal(size=(2, 6))
