@@ -171,11 +171,14 @@ def rank_interest_job(vectors: np.ndarray, labels: InterestLabels | np.ndarray,
                             f"rows, not {anomaly.shape}")
     x = vectors.astype(np.float32, copy=False)
     with np.errstate(invalid="ignore", over="ignore"):
-        good = np.isfinite(x).all(axis=1)
-    if anomaly is not None:
-        good &= np.isfinite(anomaly)
+        finite = np.isfinite(x).all(axis=1)
+    # Rows scored; labelled rows train the model even where their anomaly score is NaN.
+    good = finite & np.isfinite(anomaly) if anomaly is not None else finite
+    if not good.any():
+        raise UserError("no object has a finite embedding" + (
+            " and a finite anomaly score" if anomaly is not None else "") + ", so none can be ranked")
     y = labels.as_column()
-    train = np.flatnonzero(good & ~np.isnan(y))
+    train = np.flatnonzero(finite & ~np.isnan(y))
     out = np.full(n, np.nan)
     if train.size == 0:
         if anomaly is None:

@@ -130,6 +130,13 @@ def test_no_labels_falls_back_to_anomaly_scores_and_nan_rows_stay_nan():
     # Same order as the anomaly scores, on 0-5.
     np.testing.assert_array_equal(np.argsort(scores[good]), np.argsort(anomaly[good]))
     assert scores[good].min() == 0 and scores[good].max() == 5
+    # A labelled row whose anomaly score is NaN scores NaN; the others are ranked.
+    labels = np.full(len(x), np.nan, dtype=np.float32)
+    labels[[3, 4]] = [5, 0]
+    anomaly[3] = np.nan
+    scores = rank_interest(x, labels, anomaly)
+    assert np.isnan(scores[3]) and np.isfinite(scores[4])
+    assert np.array_equal(np.isnan(scores), np.isin(np.arange(len(x)), [3, 7]))
 
 
 @pytest.mark.parametrize("vectors, labels, anomaly, match", [
@@ -138,6 +145,8 @@ def test_no_labels_falls_back_to_anomaly_scores_and_nan_rows_stay_nan():
     (np.ones((5, 2)), np.zeros(5), np.zeros(3), "anomaly scores must have shape"),
     (np.ones(5), np.zeros(5), None, "2-D"),
     (np.ones((5, 2)), np.full(5, 9.0), None, "from 0 to 5"),
+    (np.full((5, 2), np.nan), np.zeros(5), None, "no object has a finite embedding"),
+    (np.ones((5, 2)), np.zeros(5), np.full(5, np.nan), "and a finite anomaly score"),
 ])
 def test_rank_user_errors(vectors, labels, anomaly, match):
     with pytest.raises(UserError, match=match):
