@@ -76,22 +76,51 @@ def _check_metric(metric: str) -> str:
     return metric
 
 
+def _pairwise(x: np.ndarray, metric: str) -> np.ndarray:
+    """(n, n) float64 distances between the rows of ``x`` (n, d); the diagonal is +inf."""
+    x = np.asarray(x, dtype=np.float64)
+    if metric == "cosine":
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        x = x / np.where(norms > 0, norms, 1.0)
+        d = 1.0 - x @ x.T
+    else:
+        sq = (x * x).sum(axis=1)
+        d = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0)
+    np.fill_diagonal(d, np.inf)
+    return d
+
+
 def trustworthiness_of(vectors: np.ndarray, xy: np.ndarray, n_neighbors: int = 10,
                        sample: int = TRUST_SAMPLE, seed: int = 0, metric: str = "euclidean"
                        ) -> float:
     """Trustworthiness in [0, 1] of the map ``xy`` (N, 2) of ``vectors`` (N, D),
     computed on a random sample of at most ``sample`` objects (neighbourhoods are
-    taken within the sample)."""
-    from sklearn.manifold import trustworthiness
+    taken within the sample).
 
-    n = len(vectors)
-    rows = np.arange(n)
-    if n > sample:
-        rows = np.sort(np.random.default_rng(seed).choice(n, sample, replace=False))
-    k = int(min(n_neighbors, (rows.size - 1) // 2))
+    Venna & Kaski (2001): with k neighbours, ``T = 1 - 2 / (n k (2n - 3k - 1)) *
+    sum_i sum_{j in U_i} (r(i, j) - k)``, where ``U_i`` are the k nearest neighbours
+    of i in the map that are not among its k nearest in the embedding, and
+    ``r(i, j)`` is j's rank among i's neighbours in the embedding (1 = nearest).
+    Plain numpy (no scikit-learn import in a job thread).
+    """
+    n_all = len(vectors)
+    rows = np.arange(n_all)
+    if n_all > sample:
+        rows = np.sort(np.random.default_rng(seed).choice(n_all, sample, replace=False))
+    n = rows.size
+    k = int(min(n_neighbors, (n - 1) // 2))
     if k < 1:
         return float("nan")
-    return float(trustworthiness(vectors[rows], xy[rows], n_neighbors=k, metric=metric))
+    high = _pairwise(vectors[rows], metric)
+    low = _pairwise(xy[rows], "euclidean")
+    # Rank (1 = nearest) of every j among i's neighbours in the embedding.
+    order = np.argsort(high, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    ranks[np.arange(n)[:, None], order] = np.arange(n)[None, :]
+    ranks += 1
+    map_nearest = np.argpartition(low, k, axis=1)[:, :k]
+    penalty = np.maximum(np.take_along_axis(ranks, map_nearest, axis=1) - k, 0).sum()
+    return float(1.0 - 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0)) * penalty)
 
 
 def _with_quality(vectors: np.ndarray, projection: Projection) -> Projection:

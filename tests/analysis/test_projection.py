@@ -129,3 +129,14 @@ def test_pca_pixels_survives_nan_pixels():
     cat.images._data[5, :, :4, :4] = np.nan
     emb = run_sync(embedding_job("pca", cat, dim=3))
     assert np.isfinite(emb.vectors).all()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_trustworthiness_equals_scikit_learns(metric):
+    from sklearn.manifold import trustworthiness
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 12))
+    xy = x[:, :2] + rng.normal(scale=0.5, size=(300, 2))
+    assert trustworthiness_of(x, xy, metric=metric) == pytest.approx(
+        trustworthiness(x, xy, n_neighbors=10, metric=metric), abs=1e-12)
