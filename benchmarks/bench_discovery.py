@@ -13,8 +13,8 @@ Prints one JSON object per figure:
   ann_build_s            approximate index (pynndescent graph, 30 neighbours) build time on
                          (N, 128) Gaussian-mixture data, after a small warm-up build that
                          pays numba's JIT compilation (reported as jit_warmup_s)
-  ann_query_ms           median of 100 single-row k=10 queries on it (3k candidates searched
-                         with epsilon 0.2, re-scored exactly; exact_query_ms: the exact
+  ann_query_ms           median of 100 single-row k=10 queries on it (10k candidates searched
+                         with epsilon 0.3, re-scored exactly; exact_query_ms: the exact
                          scan on the same rows, for comparison)
   ann_recall_at_10       fraction of the exact 10 nearest neighbours it returns, pooled
                          over the same 100 query rows

@@ -257,13 +257,14 @@ class ApproximateNeighbourIndex:
         Degree of the graph: higher gives better recall and slower builds.
     oversample, epsilon : int, float
         Each query asks the graph for ``oversample * k`` candidates, searching with
-        pynndescent's ``epsilon``, and keeps the exact best ``k``. On 100k x 128
-        Gaussian-mixture data, recall@10 is 0.88 with (1, 0.1) and 0.99 with the
-        defaults (3, 0.2), at 0.1 and 0.3 ms a query.
+        pynndescent's ``epsilon``, and keeps the exact best ``k``. Measured recall@10
+        on 1M x 128 Gaussian-mixture data (2 CPU cores): 0.90 with (3, 0.2) at 0.8 ms
+        a query, 0.98 with (5, 0.3) at 2 ms, 0.99 with the defaults (10, 0.3) at
+        3.3 ms; the exact scan took 69 ms.
     """
 
     def __init__(self, vectors: np.ndarray, metric: str = "euclidean", seed: int = 0,
-                 n_neighbors: int = 30, oversample: int = 3, epsilon: float = 0.2) -> None:
+                 n_neighbors: int = 30, oversample: int = 10, epsilon: float = 0.3) -> None:
         for _ in self._build(vectors, metric, seed, n_neighbors, oversample, epsilon):
             pass
 
@@ -340,8 +341,8 @@ class ApproximateNeighbourIndex:
 
 
 def approximate_index_job(vectors: np.ndarray, metric: str = "euclidean", seed: int = 0,
-                          n_neighbors: int = 30, oversample: int = 3,
-                          epsilon: float = 0.2) -> Job[ApproximateNeighbourIndex]:
+                          n_neighbors: int = 30, oversample: int = 10,
+                          epsilon: float = 0.3) -> Job[ApproximateNeighbourIndex]:
     """Build an :class:`ApproximateNeighbourIndex` as a job (for a worker thread),
     yielding Progress per stage; same parameters as the class."""
     return ApproximateNeighbourIndex._job(vectors, metric, seed, n_neighbors, oversample,
