@@ -6,6 +6,7 @@ from enum import Enum
 
 from .events import Signal
 from .rowset import RowSet
+from .subsets import SubsetCollection
 
 __all__ = ["Selection", "SelectionMode"]
 
@@ -36,7 +37,8 @@ class Selection:
         self.n_rows = int(n_rows)
         self._rows = RowSet()
         self._focus: int | None = None
-        self.subsets: dict[str, RowSet] = {}
+        #: Named, coloured subsets of the rows (see :class:`SubsetCollection`).
+        self.subsets = SubsetCollection(n_rows)
         self.description = ""
         self.changed = Signal()
         self.focus_changed = Signal()
@@ -86,7 +88,7 @@ class Selection:
         self.n_rows = int(n_rows)
         self._rows = RowSet()
         self._focus = None
-        self.subsets.clear()
+        self.subsets.reset(n_rows)
         self.description = ""
 
     def clear(self, source: object = None) -> None:
