@@ -17,7 +17,7 @@ from astropy.utils.exceptions import AstropyWarning
 
 from ..core.catalogue import ID_COLUMN_NAMES, Catalogue
 from ..core.errors import UserError
-from ..core.images import ArrayImageSource
+from ..core.images import ArrayImageSource, ImageSource
 from ..core.lightcurves import TableLightCurveSource
 from .detect import detect_lightcurve_columns, find_column
 from .registry import Reader, register_reader
@@ -190,6 +190,78 @@ def _cube_source(path: Path, hdul: fits.HDUList, index: int, data: np.ndarray,
         int(blank) if blank is not None else None)
 
 
+def _is_object_hdu(hdu: fits.hdu.base._BaseHDU) -> bool:
+    """An image HDU holding one object's cutout (the per-object export layout)."""
+    return _extname(hdu).startswith("CUTOUT_") and "ROW" in hdu.header
+
+
+class _PerObjectSource(ImageSource):
+    """Cutouts stored one image HDU per object (``CUTOUT_<row>``, see
+    ``fits_writer.cutout_hdus``), each with its own WCS."""
+
+    def __init__(self, hdul: fits.HDUList, indices: Sequence[int], bands: Sequence[str],
+                 origin: str) -> None:
+        self._hdul = hdul
+        self._indices = np.asarray(indices, dtype=np.int64)
+        first = hdul[int(self._indices[0])].data
+        self._shape = (1, *first.shape) if first.ndim == 2 else tuple(first.shape)
+        self.bands = tuple(bands)
+        self.origin = origin
+
+    def __len__(self) -> int:
+        return int(self._indices.size)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(int(v) for v in self._shape)  # type: ignore[return-value]
+
+    def get_many(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"cutout row out of range 0..{len(self) - 1}")
+        out = np.empty((rows.size, *self.shape), dtype=np.float32)
+        for k, row in enumerate(rows):
+            out[k] = np.asarray(self._hdul[int(self._indices[row])].data,
+                                dtype=np.float32).reshape(self.shape)
+        return out
+
+    def wcs(self, row: int):
+        from astropy.wcs import WCS
+
+        header = self._hdul[int(self._indices[row])].header
+        if "CTYPE1" not in header:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyWarning)
+            celestial = WCS(header).celestial
+        return celestial if celestial.naxis == 2 else None
+
+
+def _per_object_source(path: Path, hdul: fits.HDUList, table: Table) -> ImageSource | None:
+    """The per-object cutout HDUs of an exported file, in the table's row order, or
+    None if there are none (or they do not fit the table)."""
+    found = {_extname(h): i for i, h in enumerate(hdul) if _is_object_hdu(h)}
+    if not found:
+        return None
+    n = len(table)
+    if "row_index" in table.colnames:
+        names = [f"CUTOUT_{int(r)}" for r in np.asarray(table["row_index"])]
+        indices = [found.get(name) for name in names]
+    else:
+        indices = list(found.values())
+    if len(indices) != n or any(i is None for i in indices):
+        raise UserError(f"{path} holds {len(found)} per-object cutout HDUs (CUTOUT_<row>) that "
+                        f"do not match its {n} catalogue rows")
+    shapes = {hdul[i].data.shape for i in indices}
+    if len(shapes) != 1 or len(next(iter(shapes))) not in (2, 3):
+        raise UserError(f"{path}: its per-object cutout HDUs do not all have one (C, H, W) "
+                        f"shape ({', '.join(map(str, sorted(shapes)))})")
+    first = hdul[indices[0]]
+    n_bands = 1 if first.data.ndim == 2 else first.data.shape[0]
+    return _PerObjectSource(hdul, indices, bands_from_header(first.header, n_bands),
+                            origin=f"{path.name}[CUTOUT_<row> x {n}]")
+
+
 def _open(path: Path) -> fits.HDUList:
     """Open ``path`` and read every header, refusing truncated or corrupt files.
 
@@ -286,10 +358,12 @@ def _read_hdul(path: Path, hdul: fits.HDUList) -> Catalogue:
     if cube_index is None:
         cube_index = next(
             (i for i, h in enumerate(hdul)
-             if isinstance(h, (fits.ImageHDU, fits.PrimaryHDU))
+             if isinstance(h, (fits.ImageHDU, fits.PrimaryHDU)) and not _is_object_hdu(h)
              and h.header.get("NAXIS", 0) in (3, 4) and h.header[f"NAXIS{h.header['NAXIS']}"] == n),
             None,
         )
+    if cube_index is None:
+        images = _per_object_source(path, hdul, table)
     if cube_index is not None:
         data = hdul[cube_index].data
         if data is None or data.ndim not in (3, 4):

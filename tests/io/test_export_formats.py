@@ -210,6 +210,27 @@ def test_per_object_layout_writes_one_hdu_per_object_with_wcs(tmp_path):
         assert sorted(set(lcs["row_index"])) == [2, 5, 9, 30]
 
 
+@pytest.mark.parametrize("rows", [[2, 5, 9, 30], [1, 4, 7]])  # 3 objects of 3 bands too
+def test_per_object_export_reads_back_with_cutouts_and_wcs(tmp_path, rows):
+    base = make_small_catalogue()
+    cube = base.images.get_many(np.arange(len(base)))
+    images = WcsCube(cube, ("g", "r", "i"), np.asarray(base.table["ra"]),
+                     np.asarray(base.table["dec"]))
+    cat = Catalogue(base.table, name="small", images=images, lightcurves=base.lightcurves)
+    out = export_selection(cat, RowSet(rows), tmp_path / "sel.fits", cutout_layout="per-object")
+    back = read_catalogue(out)
+    assert back.images is not None and len(back.images) == len(rows)
+    assert back.images.bands == ("g", "r", "i") and back.images.shape == (3, 16, 16)
+    order = [2, 0, 1]  # any order, as asked
+    np.testing.assert_array_equal(back.images.get_many(order), cube[np.asarray(rows)[order]])
+    for k, row in enumerate(rows):
+        got, want = back.images.wcs(k), images.wcs(row)
+        assert (got is None) == (want is None)
+        if got is not None:
+            assert got.pixel_to_world(7.5, 7.5).separation(
+                want.pixel_to_world(7.5, 7.5)).arcsec < 1e-6
+
+
 def test_cube_layout_is_the_default_and_unknown_layouts_are_refused(tmp_path):
     cat = make_small_catalogue()
     out = export_selection(cat, RowSet([1, 2]), tmp_path / "cube.fits")
