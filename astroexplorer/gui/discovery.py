@@ -47,10 +47,14 @@ class DiscoveryPanel(QWidget):
         A score column was added; the map should be coloured by it.
     anomaly_ready(column: str)
         Emitted after a score column has been added to the catalogue.
+    results_ready(rows: ndarray, title: str, values: ndarray, value_name: str)
+        Rows found, in order (query rows then neighbours by distance; top anomalies
+        by score), with one value each, for the gallery (``GalleryPanel.show_rows``).
     """
 
     colour_by_requested = Signal(str)
     anomaly_ready = Signal(str)
+    results_ready = Signal(object, str, object, str)
 
     def __init__(self, session: Session, jobs_panel: JobsPanel,
                  parent: QWidget | None = None) -> None:
@@ -139,7 +143,7 @@ class DiscoveryPanel(QWidget):
         if query is None:
             return None
         try:
-            rows, _dist = self.neighbour_index(embedding, metric).query(query, k)
+            rows, dist = self.neighbour_index(embedding, metric).query(query, k)
         except UserError as exc:
             self.similar_label.setText(str(exc))
             return None
@@ -151,6 +155,10 @@ class DiscoveryPanel(QWidget):
         selection.select(new, SelectionMode.REPLACE, source=self, description=description)
         selection.set_focus(keep, source=self)
         self.similar_label.setText(description)
+        # Query rows first (no distance of their own), then neighbours nearest first.
+        self.results_ready.emit(np.concatenate([query, rows]), description,
+                                np.concatenate([np.full(query.size, np.nan), dist]),
+                                "distance")
         return new
 
     # -- anomaly scores -----------------------------------------------------------------
@@ -216,6 +224,7 @@ class DiscoveryPanel(QWidget):
         selection.select(rows, SelectionMode.REPLACE, source=self, description=description)
         selection.set_focus(int(top[0]), source=self)
         self.anomaly_label.setText(f"Selected the {description}.")
+        self.results_ready.emit(top, description, scores[top], name)
         return rows
 
     # -- state ------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from .controls import AnalysisPanel
 from .detect_dialog import DetectDialog
 from .discovery import DiscoveryPanel
 from .export_dialog import ExportDialog
+from .gallery import GalleryPanel
 from .image_view import ImagePanel
 from .jobs_panel import JobsPanel
 from .lightcurve_view import LightCurvePanel
@@ -193,6 +194,14 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["analysis"], self.docks["discovery"])
         self.docks["analysis"].raise_()
         self.discovery_panel.colour_by_requested.connect(self.colour_by)
+
+        self.gallery_panel = GalleryPanel(self.session)
+        self.docks["gallery"] = self._dock("Gallery", self.gallery_panel,
+                                           area.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["table"], self.docks["gallery"])
+        self.docks["table"].raise_()
+        self.discovery_panel.results_ready.connect(self.gallery_panel.show_rows)
+        self.discovery_panel.results_ready.connect(lambda *_: self.docks["gallery"].raise_())
 
         self.analysis_panel.compute_requested.connect(self.compute_embedding)
         self.analysis_panel.project_requested.connect(self.compute_projection)

@@ -98,11 +98,12 @@ def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
         "lightcurve": window.lightcurve_panel,
         "controls": window.analysis_panel,
         "discovery": window.discovery_panel,
+        "gallery": window.gallery_panel,
     }
     written = []
     for name, widget in views.items():
-        if name == "discovery":  # it shares a tabbed dock with the controls
-            window.docks["discovery"].raise_()
+        if name in ("discovery", "gallery"):  # tabbed with the controls / the table
+            window.docks[name].raise_()
             _settle(app)
         path = out_dir / f"{name}.png"
         if not widget.grab().save(str(path)):
