@@ -151,6 +151,11 @@ class TableLightCurveSource(LightCurveSource):
         self.error_col, self.band_col = error_col, band_col
         self.time_format = time_format
         self.origin = origin
+        # An offset time system (BKJD, BTJD...) keeps its zero point in the table's
+        # meta as FITS does (BJDREFI + BJDREFF, TIMESYS), e.g. in our own exports.
+        meta = table.meta or {}
+        self.time_offset_jd = float(meta.get("BJDREFI", 0) or 0) + float(meta.get("BJDREFF", 0) or 0)
+        self.time_scale = str(meta.get("TIMESYS", "") or "").lower() if self.time_offset_jd else ""
         unit = table[value_col].unit
         self.value_unit = str(unit) if unit is not None else ""
         self.is_magnitude = "mag" in self.value_unit or "mag" in value_col.lower()
@@ -221,6 +226,8 @@ class TableLightCurveSource(LightCurveSource):
             value_name=self.value_col,
             value_unit=self.value_unit,
             is_magnitude=self.is_magnitude,
+            time_offset_jd=self.time_offset_jd,
+            time_scale=self.time_scale,
         )
 
 

@@ -66,6 +66,18 @@ def lightcurves_table(catalogue: Catalogue, rows: np.ndarray) -> Table | None:
     table[f"{value_name}_err"] = Column(concat("error", np.float64), unit=value_unit or None,
                                         description=f"1-sigma uncertainty of {value_name}")
     table["band"] = Column(concat("band", str), description="band / passband")
+    # Which column is which, so that the export reads back whatever the names.
+    table.meta.update(LCID=row_index_name(catalogue.table), LCTIME=time_name,
+                      LCVALUE=value_name, LCERR=f"{value_name}_err", LCBAND="band")
+    offset = first.time_offset_jd if first else 0.0
+    if offset:
+        # Keep the zero point of an offset system (BKJD, BTJD), as Kepler/TESS files do.
+        table.meta["BJDREFI"] = int(np.floor(offset))
+        table.meta["BJDREFF"] = float(offset - np.floor(offset))
+        table.meta["TIMESYS"] = (first.time_scale or "tdb").upper()
+        table.meta["TIMEUNIT"] = "d"
+        table[time_name].description = (f"observation time ({time_name.upper()} = BJD - "
+                                        f"{offset:.1f})")
     return table
 
 

@@ -19,7 +19,7 @@ from ..core.catalogue import ID_COLUMN_NAMES, Catalogue
 from ..core.errors import UserError
 from ..core.images import ArrayImageSource, ImageSource
 from ..core.lightcurves import TableLightCurveSource
-from .detect import detect_lightcurve_columns, find_column
+from .detect import LightCurveColumns, detect_lightcurve_columns, find_column
 from .registry import Reader, register_reader
 
 __all__ = ["read_fits_catalogue", "is_fits", "bands_from_header"]
@@ -382,9 +382,20 @@ def _read_hdul(path: Path, hdul: fits.HDUList) -> Catalogue:
     id_col = find_column(table.colnames, ID_COLUMN_NAMES)
     candidates = [lc_index] if lc_index is not None else [i for i in tables if i != cat_index]
     for i in candidates:
-        lc_cols = detect_lightcurve_columns(hdul[i].columns.names)
-        lc_id = find_column(hdul[i].columns.names, ID_COLUMN_NAMES)
-        if lc_cols is None or lc_id is None or id_col is None:
+        header, names = hdul[i].header, hdul[i].columns.names
+        match_col = id_col
+        if header.get("LCID") in names and header.get("LCID") in table.colnames \
+                and header.get("LCTIME") in names and header.get("LCVALUE") in names:
+            # Our own exports say which column is which (and match on row_index).
+            lc_cols = LightCurveColumns(
+                header["LCTIME"], header["LCVALUE"],
+                header.get("LCERR") if header.get("LCERR") in names else None,
+                header.get("LCBAND") if header.get("LCBAND") in names else None)
+            lc_id = match_col = header["LCID"]
+        else:
+            lc_cols = detect_lightcurve_columns(names)
+            lc_id = find_column(names, ID_COLUMN_NAMES)
+        if lc_cols is None or lc_id is None or match_col is None:
             if i == lc_index:
                 raise UserError(
                     f"{path} [HDU {i}] is named {LIGHTCURVES_EXTNAME} but lacks an id, time or "
@@ -396,8 +407,11 @@ def _read_hdul(path: Path, hdul: fits.HDUList) -> Catalogue:
         lc_table = _memmap_table(hdul[i])
         if lc_table is None or lc_table[lc_id].dtype.kind not in "iu":
             lc_table = _read_table(hdul[i])
+        for key in ("BJDREFI", "BJDREFF", "TIMESYS"):  # an offset time system's zero point
+            if key in header:
+                lc_table.meta[key] = header[key]
         lightcurves = TableLightCurveSource(
-            lc_table, np.asarray(table[id_col]), lc_id, lc_cols.time, lc_cols.value,
+            lc_table, np.asarray(table[match_col]), lc_id, lc_cols.time, lc_cols.value,
             lc_cols.error, lc_cols.band, time_format=lc_cols.time.lower(),
             origin=f"{path.name}[{i}]",
         )

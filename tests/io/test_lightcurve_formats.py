@@ -247,6 +247,21 @@ def test_kepler_file_opened_directly_masks_quality_and_converts_time(tmp_path):
     assert any("BKJD = BJD - 2454833 TDB" in n and "2 masked" in n for n in cat.notes)
 
 
+def test_kepler_light_curve_exported_and_read_back_keeps_its_zero_point(tmp_path):
+    from astroexplorer.core import RowSet
+    from astroexplorer.io import export_selection
+
+    path = tmp_path / "kplr011904151-2009131105131_llc.fits"
+    _kepler_file(path)
+    lc = read_catalogue(path).lightcurves.get(0)
+    out = export_selection(read_catalogue(path), RowSet([0]), tmp_path / "export.fits")
+    back = read_catalogue(out).lightcurves.get(0)
+    assert back.time_format == "bkjd" and back.time_offset_jd == 2454833.0
+    np.testing.assert_array_equal(back.time, lc.time)
+    assert np.allclose(back.to_time().jd, lc.to_time().jd, rtol=0, atol=1e-9)
+    assert back.to_time().scale == "tdb"
+
+
 def test_tess_directory_matched_by_ticid_and_sap_fallback(tmp_path):
     folder = tmp_path / "tess"
     folder.mkdir()
