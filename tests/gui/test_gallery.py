@@ -183,6 +183,11 @@ def test_select_these_replaces_the_selection(qtbot, panel: GalleryPanel,
     click(qtbot, panel, 4, Qt.KeyboardModifier.ShiftModifier)
     assert panel.highlighted_rows().tolist() == [21, 22, 23, 24]
     assert panel.select_these().rows.tolist() == [21, 22, 23, 24]
+    panel.show_rows([9, 5, 7], "three")
+    panel.highlight_positions([0, 2])
+    assert panel.highlighted_rows().tolist() == [9, 7]
+    panel.view.clearSelection()  # nothing highlighted: all shown rows
+    assert panel.select_these().rows.tolist() == [5, 7, 9]
 
 
 def test_catalogue_without_cutouts_shows_labels(qtbot) -> None:
