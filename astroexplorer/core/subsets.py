@@ -152,6 +152,18 @@ class SubsetCollection:
         self._subsets.clear()
         self._next_colour = 0
 
+    def snapshot(self) -> tuple:
+        """An opaque, immutable copy of the collection (subsets, order, next colour),
+        cheap to keep (subsets and their RowSets are shared); see :meth:`restore`."""
+        return (tuple(self._subsets.values()), self._next_colour)
+
+    def restore(self, state: tuple) -> None:
+        """Return to a :meth:`snapshot` (undo / redo); emits ``changed(None)``."""
+        subsets, next_colour = state
+        self._subsets = {s.name: s for s in subsets}
+        self._next_colour = int(next_colour)
+        self.changed.emit(None)
+
     def _check_rows(self, rows: RowSet) -> None:
         if not isinstance(rows, RowSet):
             raise TypeError(f"subset rows must be a RowSet, not {type(rows).__name__}")

@@ -22,6 +22,7 @@ from ..core.selection import SelectionMode
 from ..core.session import Session
 from .binding import connect_weakly
 from .jobs_panel import JobsPanel
+from .subsets_panel import ClustersGroup
 from .widgets import make_combo, registry_combo, status_label
 from .workers import JobWorker
 
@@ -67,6 +68,9 @@ class DiscoveryPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self._similar_group())
         layout.addWidget(self._anomaly_group())
+        self.clusters_group = ClustersGroup(session, jobs_panel)
+        self.clusters_group.clusters_ready.connect(self.colour_by_requested)
+        layout.addWidget(self.clusters_group)
         layout.addStretch(1)
         connect_weakly(session.catalogue_changed, self, DiscoveryPanel._on_catalogue_changed)
         connect_weakly(session.embedding_changed, self, DiscoveryPanel._on_embedding_changed)

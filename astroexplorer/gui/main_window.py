@@ -47,6 +47,7 @@ from .lightcurve_view import LightCurvePanel
 from .open_dialog import OpenDialog
 from .samp_bridge import SampBridge
 from .scatter import ScatterPanel
+from .subsets_panel import EditActions, SubsetsPanel
 from .table import TablePanel
 from .workers import JobWorker
 
@@ -192,6 +193,9 @@ class MainWindow(QMainWindow):
         self.docks["discovery"] = self._dock("Discovery", self.discovery_panel,
                                              area.LeftDockWidgetArea)
         self.tabifyDockWidget(self.docks["analysis"], self.docks["discovery"])
+        self.subsets_panel = SubsetsPanel(self.session)
+        self.docks["subsets"] = self._dock("Subsets", self.subsets_panel, area.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.docks["discovery"], self.docks["subsets"])
         self.docks["analysis"].raise_()
         self.discovery_panel.colour_by_requested.connect(self.colour_by)
 
@@ -293,6 +297,9 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        self.edit_actions = EditActions(self.session.selection, self)  # undo / redo selection
+        self.menuBar().addMenu("&Edit").addActions([self.edit_actions.undo_action,
+                                                    self.edit_actions.redo_action])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -446,7 +453,7 @@ class MainWindow(QMainWindow):
     def set_catalogue(self, catalogue: Catalogue) -> None:
         """Show ``catalogue``, forgetting the last one's jobs and results."""
         self._pending_projection = None
-        for kind in ("embedding", "projection", "anomaly"):
+        for kind in ("embedding", "projection", "anomaly", "clusters"):
             self.jobs_panel.cancel(kind)
         self.session.set_catalogue(catalogue)
 
