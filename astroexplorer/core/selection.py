@@ -12,10 +12,14 @@ from .events import Signal
 from .rowset import RowSet
 from .subsets import SubsetCollection
 
-__all__ = ["Selection", "SelectionMode", "HISTORY_LENGTH"]
+__all__ = ["Selection", "SelectionMode", "HISTORY_LENGTH", "HISTORY_MAX_ROWS"]
 
 #: Steps of selection / subset history kept for undo.
 HISTORY_LENGTH = 100
+#: Most selected rows the history keeps in all (8 bytes each: 160 MB); beyond, the
+#: oldest steps are forgotten, so that undoing big selections of a 1M-row catalogue
+#: cannot hold gigabytes.
+HISTORY_MAX_ROWS = 20_000_000
 
 
 class SelectionMode(Enum):
@@ -49,7 +53,8 @@ class Selection:
 
     Every change of the selected rows (:meth:`select`, :meth:`clear`) and of the
     subsets (any change announced by ``subsets.changed``) is one step of a history
-    of at most :data:`HISTORY_LENGTH` steps; :meth:`undo` and :meth:`redo` walk it.
+    of at most :data:`HISTORY_LENGTH` steps (and :data:`HISTORY_MAX_ROWS` selected
+    rows in all); :meth:`undo` and :meth:`redo` walk it.
     Several changes made inside :meth:`history_group` are one step. Focus changes
     are not recorded.
 
@@ -213,6 +218,9 @@ class Selection:
             return
         self._undo.append(_Step(label, before, after))
         self._redo.clear()
+        held = sum(len(step.after.rows) for step in self._undo)
+        while len(self._undo) > 1 and held > HISTORY_MAX_ROWS:
+            held -= len(self._undo.popleft().after.rows)
         self.history_changed.emit(self.can_undo, self.can_redo)
 
     def _apply(self, state: _State, source: str) -> None:

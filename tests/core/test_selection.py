@@ -182,3 +182,20 @@ def test_history_group_is_one_step():
     with sel.history_group("nothing"):
         pass
     assert sel.undo_label() == "HDBSCAN clusters"
+
+
+def test_history_forgets_old_big_selections(monkeypatch):
+    import astroexplorer.core.selection as selection_module
+
+    monkeypatch.setattr(selection_module, "HISTORY_MAX_ROWS", 250)
+    sel = Selection(200)
+    for start in range(4):
+        sel.select(RowSet(range(start, start + 100)))  # 100 rows per step
+    undone = 0
+    while sel.undo():
+        undone += 1
+    assert undone == 2  # 400 rows held > 250: the two oldest steps went
+    assert sel.rows == RowSet(range(1, 101))
+    monkeypatch.setattr(selection_module, "HISTORY_MAX_ROWS", 50)
+    sel.select(RowSet(range(150)))  # one step over the limit alone is still kept
+    assert sel.undo() and sel.rows == RowSet(range(1, 101)) and not sel.can_undo
