@@ -308,40 +308,45 @@ class SubsetsPanel(QWidget):
 
     # -- view -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Rebuild the list from the Session's subsets, keeping the chosen ones."""
+        """Show the Session's subsets, keeping the chosen ones. Existing cells are
+        updated in place (never replaced while Qt may still hold the edited one)."""
         chosen = set(self.chosen()) if self.table.rowCount() else set()
         subsets = list(self.selection.subsets)
+        grey = QBrush(QColor("#888888"))
         with QSignalBlocker(self.table):
             self.table.setRowCount(len(subsets))
             for r, subset in enumerate(subsets):
+                check, swatch, name, size = (self._cell(r, c) for c in range(4))
                 tip = subset.description or subset.name
-                check = QTableWidgetItem()
                 check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
                                | Qt.ItemFlag.ItemIsSelectable)
                 check.setCheckState(Qt.CheckState.Checked if subset.visible
                                     else Qt.CheckState.Unchecked)
                 check.setToolTip("Shown" if subset.visible else "Hidden")
-                swatch = QTableWidgetItem()
                 swatch.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                swatch.setIcon(_swatch(subset.colour))
-                swatch.setData(Qt.ItemDataRole.UserRole, subset.colour)
+                if swatch.data(Qt.ItemDataRole.UserRole) != subset.colour:
+                    swatch.setIcon(_swatch(subset.colour))
+                    swatch.setData(Qt.ItemDataRole.UserRole, subset.colour)
                 swatch.setToolTip(f"{subset.colour} (click to change)")
-                name = QTableWidgetItem(subset.name)
+                name.setText(subset.name)
                 name.setData(Qt.ItemDataRole.UserRole, subset.name)
                 name.setToolTip(tip)
                 name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsEditable)
-                if not subset.visible:
-                    name.setForeground(QBrush(QColor("#888888")))
-                size = QTableWidgetItem(f"{len(subset.rows):,}")
+                name.setData(Qt.ItemDataRole.ForegroundRole, None if subset.visible else grey)
+                size.setText(f"{len(subset.rows):,}")
                 size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 size.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 size.setToolTip(tip)
-                for column, item in ((_VISIBLE, check), (_COLOUR, swatch), (_NAME, name),
-                                     (_SIZE, size)):
-                    self.table.setItem(r, column, item)
         self.choose([s.name for s in subsets if s.name in chosen])
         self._update_state()
+
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.table.item(row, column)
+        if item is None:
+            item = QTableWidgetItem()
+            self.table.setItem(row, column, item)
+        return item
 
     def _update_state(self) -> None:
         has_catalogue = self.session.catalogue is not None

@@ -86,8 +86,10 @@ def test_colour_and_visibility(panel, session, qtbot, monkeypatch) -> None:
     assert not subsets["stars"].visible
     membership = subsets.membership()
     assert membership[0] == -1 and membership[1] == 1
+    assert panel.table.item(0, NAME).foreground().color().name() == "#888888"
     panel.set_visible("stars", True)
     assert panel.table.item(0, VISIBLE).checkState() == Qt.CheckState.Checked
+    assert panel.table.item(0, NAME).data(Qt.ItemDataRole.ForegroundRole) is None
 
 
 def test_select_subsets_with_modes(panel, session, qtbot) -> None:
