@@ -202,10 +202,13 @@ def cmd_screenshots(args) -> int:
 def cmd_gui(args) -> int:
     from .gui.app import run_app
 
-    if args.file and args.demo:
-        raise UserError("give a FILE or --demo, not both")
+    session = args.session
+    if args.file and args.file.lower().endswith(".aexsession") and not session:
+        args.file, session = None, args.file  # `astroexplorer saved.aexsession`
+    if sum(bool(x) for x in (args.file, args.demo, session)) > 1:
+        raise UserError("give one of a FILE, --demo or --session")
     return run_app(Path(args.file) if args.file else None, demo=args.demo,
-                   options=_open_options(args))
+                   options=_open_options(args), session=Path(session) if session else None)
 
 
 def cmd_similar(args) -> int:
@@ -337,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="?", help="catalogue to open")
     s.add_argument("--demo", choices=DEMO_NAMES,
                    help="open a built-in demo catalogue (built on first use)")
+    s.add_argument("--session", metavar="FILE",
+                   help="open a saved session (.aexsession): its catalogue, results, "
+                        "selection, subsets and layout")
     _open_arguments(s)
     s.set_defaults(func=cmd_gui)
 

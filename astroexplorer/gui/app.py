@@ -42,9 +42,13 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run_app(path: Path | None = None, argv: list[str] | None = None,
-            demo: str | None = None, options: OpenOptions | None = None) -> int:
-    """Show the main window (opening ``path``, or the demo catalogue named ``demo``,
-    if given) and run the event loop.
+            demo: str | None = None, options: OpenOptions | None = None,
+            session: Path | None = None) -> int:
+    """Show the main window (opening ``path``, the demo catalogue named ``demo``, or
+    the session file ``session``, if given) and run the event loop.
+
+    An autosave left by a window that crashed is offered for recovery first; the
+    window then autosaves every minute while something changed.
 
     ``options`` says how to open ``path`` (separate cutouts or light curves, column
     roles). Problems opening it are shown in a message box; the window stays open.
@@ -59,10 +63,21 @@ def run_app(path: Path | None = None, argv: list[str] | None = None,
     window.show()
     # Start the UMAP worker once the window is up, so the first map skips numba's start-up.
     QTimer.singleShot(1500, window.prewarm)
-    if path is not None:
-        # After the window is on screen, so an error box has a parent to sit on.
-        QTimer.singleShot(0, lambda: window.open_path(Path(path), options))
-    elif demo is not None:
-        QTimer.singleShot(0, lambda: window.open_demo(demo))
+    actions = window.session_actions
+
+    def start() -> None:
+        # After the window is on screen, so a message box has a parent to sit on.
+        recovered = actions.offer_recovery()
+        actions.start_autosave()
+        if recovered:
+            return
+        if session is not None:
+            actions.open_session(Path(session))
+        elif path is not None:
+            window.open_path(Path(path), options)
+        elif demo is not None:
+            window.open_demo(demo)
+
+    QTimer.singleShot(0, start)
     app._astroexplorer_window = window  # type: ignore[attr-defined]  # keep it alive
     return int(app.exec())

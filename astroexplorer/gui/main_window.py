@@ -47,6 +47,7 @@ from .lightcurve_view import LightCurvePanel
 from .open_dialog import OpenDialog
 from .samp_bridge import SampBridge
 from .scatter import ScatterPanel
+from .session_actions import SessionActions
 from .subsets_panel import EditActions, SubsetsPanel
 from .table import TablePanel
 from .workers import JobWorker
@@ -293,6 +294,8 @@ class MainWindow(QMainWindow):
                                    statusTip="What was read and detected in the open catalogue")
         self.info_action.triggered.connect(self.show_catalogue_info)
         file_menu.addAction(self.info_action)
+        # Sessions, recent files, drag-and-drop, autosave and recovery.
+        self.session_actions = SessionActions(self, file_menu)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
