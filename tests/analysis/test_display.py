@@ -7,11 +7,19 @@ import pytest
 
 from astroexplorer.analysis.display import (
     INTERVALS,
+    PERCENTILES,
+    STRETCH_PARAMETERS,
     STRETCHES,
     band_wavelength,
+    cubehelix,
+    display_white,
     fold_time,
+    image_limits,
+    is_display_rgb,
+    linear_rgb,
     lupton_parameters,
     make_rgb,
+    make_stretch,
     rgb_band_order,
     stretch_image,
 )
@@ -69,6 +77,147 @@ def test_stretch_image_rejects_bad_arguments():
         stretch_image(np.ones((4, 4)), interval="auto")
     with pytest.raises(ValueError, match="2-D"):
         stretch_image(np.ones((3, 4, 4)))
+
+
+# Expected display value of a pixel at x in [0, 1] of the limits, per stretch.
+_EXPECTED = {
+    "linear": lambda x: x,
+    "sqrt": np.sqrt,
+    "asinh": lambda x: np.arcsinh(x / 0.1) / np.arcsinh(1 / 0.1),
+    "log": lambda x: np.log(1000 * x + 1) / np.log(1001),
+    "power": lambda x: x ** 2,
+}
+
+
+def ramp() -> np.ndarray:
+    """0, 1, ..., 100 on an 11 x 11 image minus its last 20 pixels (NaN)."""
+    data = np.full(121, np.nan)
+    data[:101] = np.arange(101.0)
+    return data.reshape(11, 11)
+
+
+@pytest.mark.parametrize("stretch", STRETCHES)
+@pytest.mark.parametrize(("interval", "percentile", "limits"), [
+    ("minmax", 99.5, (0.0, 100.0)),
+    ("percentile", 98.0, (1.0, 99.0)),  # 1% cut at each end
+    ("percentile", 95.0, (2.5, 97.5)),
+    ("percentile", 99.0, (0.5, 99.5)),
+    ("zscale", 99.5, (0.0, 100.0)),  # a perfect ramp: zscale keeps the whole range
+    # sky: median 50 less the standard deviation (nothing is clipped), white at 99.75
+    ("sky", 99.5, (50 - np.std(np.arange(101.0)), 99.75)),
+])
+def test_stretch_and_limits_map_known_values(stretch, interval, percentile, limits):
+    data = ramp()
+    assert image_limits(data, interval, percentile) == pytest.approx(limits)
+    out = stretch_image(data, stretch, interval, percentile)
+    x = np.clip((data - limits[0]) / (limits[1] - limits[0]), 0, 1)
+    expected = np.where(np.isfinite(data), _EXPECTED[stretch](np.nan_to_num(x)), 0.0)
+    assert np.allclose(out, expected, atol=1e-6)
+
+
+def test_zscale_ignores_a_few_bright_pixels():
+    rng = np.random.default_rng(3)
+    sky = rng.normal(10.0, 1.0, (64, 64))
+    sky[30:34, 30:34] = 1000.0  # a star
+    vmin, vmax = image_limits(sky, "zscale")
+    assert 5 < vmin < 10 < vmax < 20
+    assert image_limits(sky, "minmax")[1] == 1000.0
+    assert np.all(stretch_image(sky, "linear", "zscale")[30:34, 30:34] == 1.0)
+    # "sky": black one sigma below the sky, whatever the star does to the percentiles.
+    black, white = image_limits(sky, "sky", 99.9)
+    assert black == pytest.approx(9.0, abs=0.1) and white == 1000.0
+
+
+def test_manual_limits_and_stretch_parameters():
+    data = ramp()
+    out = stretch_image(data, "linear", limits=(20.0, 60.0))
+    assert out[0, 0] == 0.0 and out[0, 10] == 0.0  # 10 is below black
+    assert out.flat[40] == pytest.approx(0.5) and out.flat[60] == 1.0 and out.flat[100] == 1.0
+    assert np.all(stretch_image(data, "linear", limits=(60.0, 20.0)) == 0)  # inverted: blank
+    cube = stretch_image(data, "power", "minmax", parameter=3.0)
+    assert cube.flat[50] == pytest.approx(0.125)
+    soft = stretch_image(data, "asinh", "minmax", parameter=1.0)
+    assert soft.flat[50] == pytest.approx(np.arcsinh(0.5) / np.arcsinh(1.0))
+    log10 = stretch_image(data, "log", "minmax", parameter=9.0)
+    assert log10.flat[100] == pytest.approx(1.0) and log10.flat[0] == 0.0
+    assert log10.flat[50] == pytest.approx(np.log10(5.5))
+    for name, (_label, default, low, high) in STRETCH_PARAMETERS.items():
+        assert low <= default <= high
+        with pytest.raises(ValueError, match=name):
+            make_stretch(name, high * 2)
+    assert make_stretch("sqrt", 123.0)(np.array([0.25]))[0] == pytest.approx(0.5)
+
+
+def test_image_limits_edge_cases():
+    assert np.isnan(image_limits(np.full((4, 4), np.nan))).all()
+    with pytest.raises(ValueError, match="percentile"):
+        image_limits(ramp(), "percentile", 0.0)
+    with pytest.raises(ValueError, match="interval"):
+        image_limits(ramp(), "histeq")
+    assert PERCENTILES[0] == 99.5
+
+
+# -- pictures (8-bit RGB) and colour maps ------------------------------------------
+
+
+def test_display_rgb_detection_and_white_level():
+    rng = np.random.default_rng(2)
+    eight_bit = rng.integers(0, 256, (3, 16, 16)).astype(np.float32)
+    assert is_display_rgb(eight_bit, ("g", "r", "z"))  # Galaxy10: 0..255 whole numbers
+    assert display_white(eight_bit) == 255.0
+    xdf = eight_bit / 255.0 - 0.05  # divided by 255, sky subtracted
+    assert is_display_rgb(xdf, ("red", "green", "blue"))
+    assert not is_display_rgb(xdf, ("g", "r", "z"))
+    assert display_white(xdf) == 1.0
+    science = rng.normal(0, 0.01, (3, 16, 16))
+    science[:, 8, 8] = 30.0
+    assert not is_display_rgb(science, ("g", "r", "z"))
+    assert not is_display_rgb(eight_bit[:2], ("g", "r"))
+    assert display_white(science) == pytest.approx(np.percentile(science, 99.5))
+    assert display_white(np.full((3, 2, 2), np.nan)) == 1.0
+
+
+def test_linear_rgb_shows_8bit_pictures_as_stored():
+    rng = np.random.default_rng(4)
+    picture = rng.integers(0, 256, (3, 8, 8)).astype(np.float32)
+    out = linear_rgb(picture)
+    assert out.shape == (8, 8, 3) and out.dtype == np.uint8
+    assert np.array_equal(out, np.moveaxis(picture, 0, -1).astype(np.uint8))
+    swapped = linear_rgb(picture, channels=(2, 1, 0))
+    assert np.array_equal(swapped[..., 0], out[..., 2])
+    half = linear_rgb(np.full((3, 2, 2), 0.5), white=1.0)
+    assert np.all(half == 128)
+    holes = picture.copy()
+    holes[0, 0, 0] = np.nan
+    assert linear_rgb(holes, white=255.0)[0, 0, 0] == 0
+    with pytest.raises(ValueError, match="channels"):
+        linear_rgb(picture, channels=(0, 1, 3))
+    with pytest.raises(ValueError, match="white"):
+        linear_rgb(picture, white=-1.0)
+
+
+def test_make_rgb_with_a_chosen_band_to_channel_mapping():
+    rng = np.random.default_rng(6)
+    cube = rng.normal(0, 0.01, (5, 48, 48)).astype(np.float32)
+    cube[3] += galaxy(seed=7, noise=0.0)  # only band "i" has the source
+    bands = ("u", "g", "r", "i", "z")
+    default = make_rgb(cube, bands)  # z, r, u: the source does not show
+    assert default[22:26, 22:26].max() < 60
+    red = make_rgb(cube, bands, channels=(3, 2, 1))[22:26, 22:26].reshape(-1, 3).mean(axis=0)
+    assert red[0] > 100 and red[0] > 3 * red[1]
+    blue = make_rgb(cube, bands, channels=(4, 2, 3))[22:26, 22:26].reshape(-1, 3).mean(axis=0)
+    assert blue[2] > 100 and blue[2] > 3 * blue[0]
+    with pytest.raises(ValueError, match="channels"):
+        make_rgb(cube, bands, channels=(0, 1, 5))
+
+
+def test_cubehelix_runs_black_to_white_with_rising_brightness():
+    lut = cubehelix(256)
+    assert lut.shape == (256, 3) and lut.min() >= 0 and lut.max() <= 1
+    assert np.allclose(lut[0], 0) and np.allclose(lut[-1], 1)
+    luminance = lut @ np.array([0.30, 0.59, 0.11])  # Green (2011)'s weights
+    assert np.all(np.diff(luminance) > 0)
+    assert np.ptp(lut[128]) > 0.1  # coloured in between, not grey
 
 
 # -- band order ---------------------------------------------------------------------
