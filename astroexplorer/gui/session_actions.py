@@ -236,6 +236,7 @@ class SessionActions(QObject):
         self.open_session_action.triggered.connect(lambda: self.open_session_dialog())
         self.recent_menu = QMenu("Open &recent", w)
         self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)
+        self.recent_menu.setToolTipsVisible(True)  # the full path of each entry
         self.save_action = QAction("&Save session", self, shortcut=QKeySequence.StandardKey.Save,
                                    statusTip="Save the catalogue's results, selection, subsets "
                                              "and layout (the catalogue is referenced, not copied)")
@@ -248,6 +249,7 @@ class SessionActions(QObject):
         menu.insertMenu(before, self.recent_menu)
         menu.insertSeparator(before)
         before = getattr(w, "export_action", None)
+        menu.insertSeparator(before)
         menu.insertAction(before, self.save_action)
         menu.insertAction(before, self.save_as_action)
         menu.insertSeparator(before)
@@ -447,7 +449,8 @@ class SessionActions(QObject):
         from datetime import datetime
 
         when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-        extra = f" ({others} older one(s) will be discarded)" if others else ""
+        extra = ("" if not others else " (an older autosave will be discarded)" if others == 1
+                 else f" ({others} older autosaves will be discarded)")
         box = QMessageBox(QMessageBox.Icon.Question, "Recover session?",
                           f"AstroExplorer did not close cleanly. A session autosaved at {when} "
                           f"can be recovered{extra}.", parent=self.window)
