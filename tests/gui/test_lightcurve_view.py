@@ -10,6 +10,7 @@ import astropy.units as u  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from astropy.table import Column, Table  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 from astroexplorer.core import Catalogue, Session, TableLightCurveSource  # noqa: E402
 from astroexplorer.gui.lightcurve_view import BAND_COLOURS, LightCurvePanel, band_colour  # noqa: E402
@@ -166,3 +167,148 @@ def test_band_colours():
     assert band_colour("g") == BAND_COLOURS["g"]
     assert band_colour("ZTF_r") == BAND_COLOURS["r"]
     assert band_colour("mystery", 0) != band_colour("mystery", 1)
+
+
+# -- periodogram, fold at peak, binning, time systems ---------------------------------
+
+from astroexplorer.analysis.timeseries import bin_lightcurve  # noqa: E402
+from astroexplorer.core.lightcurves import LightCurve, LightCurveSource  # noqa: E402
+
+
+class ListSource(LightCurveSource):
+    """Light curves given one per row."""
+
+    def __init__(self, curves: list[LightCurve]) -> None:
+        self.curves = curves
+
+    def __len__(self) -> int:
+        return len(self.curves)
+
+    def get(self, row: int) -> LightCurve:
+        return self.curves[row]
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(b for c in self.curves for b in c.bands))
+
+    @property
+    def n_points(self) -> int:
+        return sum(len(c) for c in self.curves)
+
+
+def list_catalogue(curves: list[LightCurve]) -> Catalogue:
+    table = Table({"object_id": np.arange(len(curves))})
+    return Catalogue(table, name="list", lightcurves=ListSource(curves))
+
+
+def wait_for_periodogram(qtbot, panel: LightCurvePanel) -> None:
+    qtbot.waitUntil(lambda: not panel.computing and panel.periodogram_label.text()
+                    and "computing" not in panel.periodogram_label.text(), timeout=15_000)
+
+
+def test_periodogram_marks_the_true_period_of_demo_pulsators(qtbot, panel, session,
+                                                             survey_path):
+    from astroexplorer.io.registry import read_catalogue
+
+    catalogue = read_catalogue(survey_path)
+    session.set_catalogue(catalogue)
+    table = catalogue.table
+    counts = catalogue.lightcurves.counts()
+    for var_class in ("rr_lyrae", "cepheid"):
+        # The first well-sampled (> 100 points) object of the class.
+        row = int(np.flatnonzero((np.asarray(table["var_class"]) == var_class)
+                                 & (counts > 100))[0])
+        true = float(table["true_lc_period_days"][row])
+        session.selection.set_focus(row)
+        assert panel.periodogram is None and panel.computing
+        assert not panel.fold_peak_button.isEnabled()
+        wait_for_periodogram(qtbot, panel)
+        result = panel.periodogram
+        assert result is not None and result.method == "multiband"
+        assert result.best_period == pytest.approx(true, rel=0.01), var_class
+        # The peak is marked (triangle and dashed line) and stated.
+        assert panel.peak_marker.xData[0] == pytest.approx(result.best_period)
+        assert panel.peak_marker.yData[0] == pytest.approx(result.best_power)
+        assert panel.peak_line.isVisible()
+        assert panel.peak_line.value() == pytest.approx(np.log10(result.best_period))
+        assert panel.power_curve.xData.size == result.frequency.size
+        assert panel.periodogram_label.text().startswith(f"peak P = {result.best_period:.6g} d")
+        # Fold at peak: the period box takes the peak's period and the curve folds.
+        qtbot.mouseClick(panel.fold_peak_button, Qt.MouseButton.LeftButton)
+        assert panel.folded
+        assert panel.period_spin.value() == pytest.approx(result.best_period, abs=1e-6)
+        x, _ = panel.curves["g"].getData()
+        assert np.all((x >= 0) & (x < 2))
+        assert axis_label(panel, "bottom").startswith("phase (P = ")
+        panel.set_fold(None)
+    # Cached per row: back on the first object, no new computation.
+    first = int(np.flatnonzero((np.asarray(table["var_class"]) == "rr_lyrae")
+                               & (counts > 100))[0])
+    session.selection.set_focus(first)
+    assert not panel.computing and panel.periodogram is not None
+
+
+def test_periodogram_error_and_toggle(qtbot, panel, session):
+    few = LightCurve(np.array([1.0, 2.0]), np.array([18.0, 18.1]), np.array([0.1, 0.1]),
+                     np.array(["g", "g"]))
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0, 100, 80))
+    good = LightCurve(t, 18 + 0.3 * np.sin(2 * np.pi * t / 3.7) + rng.normal(0, 0.02, 80),
+                      np.full(80, 0.02), np.full(80, "r"))
+    session.set_catalogue(list_catalogue([few, good]))
+    session.selection.set_focus(0)
+    wait_for_periodogram(qtbot, panel)
+    assert panel.periodogram is None
+    assert "2 usable points" in panel.periodogram_label.text()
+    assert not panel.fold_peak_button.isEnabled()
+    assert len(panel.curves["g"].getData()[0]) == 2  # the curve itself is drawn
+    panel.periodogram_check.setChecked(False)
+    assert panel.periodogram_box.isHidden()
+    session.selection.set_focus(1)
+    assert not panel.computing and panel.periodogram is None  # hidden: not computed
+    panel.periodogram_check.setChecked(True)
+    assert panel.computing
+    wait_for_periodogram(qtbot, panel)
+    assert panel.periodogram.best_period == pytest.approx(3.7, rel=0.01)
+    assert panel.periodogram.method == "single-band"
+    assert "FAP" in panel.periodogram_label.text()
+
+
+def test_binning_draws_bins_over_the_points(panel, session):
+    session.set_catalogue(make_catalogue())
+    session.selection.set_focus(2)
+    assert panel.binned == {}
+    panel.set_bin_width(100.0)
+    lightcurve = session.catalogue.lightcurves.get(2)
+    expected = bin_lightcurve(lightcurve, 100.0)
+    assert set(panel.binned) == set(expected.band)
+    for band, curve in panel.binned.items():
+        x, y = curve.getData()
+        mask = expected.band == band
+        assert np.allclose(x, expected.time[mask]) and np.allclose(y, expected.value[mask])
+        assert curve.zValue() > panel.curves[band].zValue()
+        assert len(panel.curves[band].getData()[0]) == COUNTS[band]  # raw points stay
+    assert panel.bin_spin.text() == "100.000 d"
+    panel.set_fold(2.5)
+    x, _ = panel.binned["r"].getData()
+    assert np.all((x >= 0) & (x < 2)) and len(x) == 2 * np.sum(expected.band == "r")
+    panel.set_bin_width(None)
+    assert panel.binned == {} and panel.bin_spin.text() == "off"
+    assert not any(item.isVisible() for item in panel._binned_curves.values())
+
+
+def test_time_axis_names_its_system_and_reference(panel, session):
+    t = np.linspace(120.0, 150.0, 40)
+    kepler = LightCurve(t, np.full(40, 1.0e4), np.full(40, 5.0), np.full(40, ""),
+                        time_format="bkjd", value_name="flux", value_unit="electron / s",
+                        is_magnitude=False, time_offset_jd=2454833.0)
+    tess = LightCurve(t, np.full(40, 1.0e4), np.full(40, 5.0), np.full(40, ""),
+                      time_format="btjd", value_name="flux", value_unit="electron / s",
+                      is_magnitude=False, time_offset_jd=2457000.0)
+    session.set_catalogue(list_catalogue([kepler, tess]))
+    session.selection.set_focus(0)
+    assert axis_label(panel, "bottom") == "BKJD = BJD \N{MINUS SIGN} 2454833 [d]"
+    assert panel.plot_item.getAxis("bottom").toolTip() == "BKJD = BJD \N{MINUS SIGN} 2454833"
+    assert not panel.plot_item.getViewBox().yInverted()  # flux: not inverted
+    session.selection.set_focus(1)
+    assert axis_label(panel, "bottom") == "BTJD = BJD \N{MINUS SIGN} 2457000 [d]"
