@@ -339,3 +339,37 @@ def test_cli_gui_session(qtbot, window, catalogue_path: Path, tmp_path: Path,
     win.close()
     assert not any((tmp_path / "cache" / "astroexplorer" / "autosave").iterdir())
     assert main(["gui", str(catalogue_path), "--session", str(out)]) == 2
+
+
+def test_recovery_after_a_real_crash(qtbot, window, catalogue_path: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process autosaves and dies without a clean quit; its lock is stale."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from astroexplorer.core.rowset import RowSet\n"
+        "from astroexplorer.gui.app import ensure_application\n"
+        "from astroexplorer.gui.main_window import MainWindow\n"
+        "app = ensure_application([])\n"
+        "w = MainWindow()\n"
+        "w.session_actions.start_autosave(Path(sys.argv[1]), 3600)\n"
+        "assert w.open_path(Path(sys.argv[2]))\n"
+        "w.session.selection.select(RowSet([3, 5]), description='before the crash')\n"
+        "assert w.session_actions.autosave_if_needed()\n"
+        "os._exit(3)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(catalogue_path)],
+                          env=env, timeout=120, capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    assert len(list(tmp_path.glob("*.lock"))) == 1  # left behind by the crash
+    monkeypatch.setattr(window.session_actions, "ask_recovery", lambda path, others: "recover")
+    assert window.session_actions.offer_recovery(tmp_path)
+    assert window.session.catalogue.path == catalogue_path
+    assert window.session.selection.rows == RowSet([3, 5])
+    assert window.session.selection.description == "before the crash"
+    assert not list(tmp_path.glob("*.aexsession")) and not list(tmp_path.glob("*.lock"))
