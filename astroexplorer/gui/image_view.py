@@ -207,6 +207,7 @@ class ImagePanel(RowPanel):
         self.reverse_check.setToolTip("Reverse the colour map (bright pixels dark)")
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Show the whole cutout (the wheel zooms, dragging pans)")
+        self.fit_button.setMaximumWidth(48)
         self.fit_button.clicked.connect(self.fit)
 
         self.stretch_combo = _combo(STRETCHES, _STRETCH_TIP)
@@ -230,34 +231,45 @@ class ImagePanel(RowPanel):
         self.q_spin.setRange(0.1, 100.0)
         self.q_spin.setDecimals(2)
         self.q_spin.setPrefix("Q ")
+        self.q_spin.setMaximumWidth(80)
         self.q_spin.setKeyboardTracking(False)
         self.q_spin.setToolTip("Lupton softening Q: 0 is linear, larger compresses bright parts")
         self.lupton_stretch_spin = pg.SpinBox(value=1.0, bounds=(1e-12, None), dec=True,
                                               minStep=1e-12, decimals=3, compactHeight=False)
         self.lupton_stretch_spin.setToolTip("Lupton stretch: linear scale of the asinh, in data units")
-        self.lupton_stretch_spin.setMinimumWidth(70)
+        self.lupton_stretch_spin.setMinimumWidth(64)
+        self.lupton_stretch_spin.setMaximumWidth(90)
         self.auto_check = QCheckBox("auto")
         self.auto_check.setChecked(True)
         self.auto_check.setToolTip("Choose Q and stretch from each cutout's sky noise and "
                                    "brightest pixels")
 
+        # Two rows, so that the cutout keeps its room in a small dock: the band, then
+        # the colour map (one band) or the composite's kind, and Fit; below, the
+        # stretch and limits (one band) or the band of each channel, Q and stretch.
+        self.kind_stack = QStackedWidget()
+        self.kind_stack.addWidget(_page(_row(self.cmap_combo, self.reverse_check)))
+        self.kind_stack.addWidget(_page(_row(self.composite_combo, self.auto_check)))
         self.options = QStackedWidget()
         self.single_page = _page(_row(self.stretch_combo, self.parameter_spin,
                                       self.limits_combo, self.percentile_spin))
-        rgb_labels = [QLabel(name) for name in ("R", "G", "B")]
-        self.composite_page = _page(
-            _row(self.composite_combo, rgb_labels[0], self.channel_combos[0], rgb_labels[1],
-                 self.channel_combos[1], rgb_labels[2], self.channel_combos[2]),
-            _row(self.q_spin, QLabel("stretch"), self.lupton_stretch_spin, self.auto_check))
+        channel_row = _row()
+        for name, combo in zip("RGB", self.channel_combos):
+            channel_row.insertWidget(channel_row.count() - 1, QLabel(name))
+            channel_row.insertWidget(channel_row.count() - 1, combo)
+        for widget in (self.q_spin, QLabel("stretch"), self.lupton_stretch_spin):
+            channel_row.insertWidget(channel_row.count() - 1, widget)
+        self.composite_page = _page(channel_row)
+        for stack in (self.kind_stack, self.options):
+            stack.addWidget(QWidget())  # shown with no catalogue
+            stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.options.addWidget(self.single_page)
         self.options.addWidget(self.composite_page)
-        self.options.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
         controls = QVBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
         controls.setSpacing(2)
-        controls.addLayout(_row(self.band_combo, self.cmap_combo, self.reverse_check,
-                                self.fit_button))
+        controls.addLayout(_row(self.band_combo, self.kind_stack, self.fit_button))
         controls.addWidget(self.options)
 
         self.readout_label = QLabel(_HINT)
@@ -274,7 +286,7 @@ class ImagePanel(RowPanel):
         self.view: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=False)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image_item)
-        self.compass = pg.TextItem("", color=(255, 255, 160), anchor=(0, 0))
+        self.compass = pg.TextItem("", color=(255, 255, 160), anchor=(0, 0), fill=(0, 0, 0, 140))
         self.view.addItem(self.compass, ignoreBounds=True)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
@@ -453,7 +465,10 @@ class ImagePanel(RowPanel):
         single = self.single_band
         self.options.setCurrentWidget(self.single_page if single or not self._bands
                                       else self.composite_page)
+        self.kind_stack.setCurrentIndex(0 if single or not self._bands else 1)
         self.options.setEnabled(bool(self._bands))
+        self.kind_stack.setEnabled(bool(self._bands))
+        self.percentile_spin.setVisible(self.limits_combo.currentText() == CUSTOM_PERCENTILE)
         for widget in (self.cmap_combo, self.reverse_check, self.stretch_combo, self.limits_combo):
             widget.setEnabled(single)
         self.histogram.setVisible(single)
