@@ -556,7 +556,9 @@ class ImagePanel(RowPanel):
 
     def _band_limits(self, band: np.ndarray) -> tuple[float, float]:
         choice = self.limits_combo.currentText()
-        if choice == MANUAL and self._manual_limits is not None:
+        if choice == MANUAL:
+            if self._manual_limits is None:  # chosen from the box: keep the levels shown
+                self._manual_limits = self._limits or image_limits(band, "sky", PERCENTILES[0])
             return self._manual_limits
         if choice == "min-max":
             return image_limits(band, "minmax")
@@ -568,12 +570,14 @@ class ImagePanel(RowPanel):
             return image_limits(band, "percentile", self.percentile_spin.value())
         if choice.endswith("%"):
             return image_limits(band, "percentile", float(choice[:-1]))
-        return image_limits(band, "sky", PERCENTILES[0])  # manual before any drag
+        raise ValueError(f"unknown limits {choice!r}")
 
     def _composite(self, cutout: np.ndarray) -> np.ndarray:
-        channels = self.rgb_channels if len(self._bands) > 1 else None
+        mapping = self.rgb_channels if len(self._bands) > 1 else (0, 0, 0)
         if self.composite_combo.currentText() == LINEAR:
-            return linear_rgb(cutout, channels or (0, 0, 0))
+            return linear_rgb(cutout, mapping)
+        # The default mapping lets make_rgb average two bands into green.
+        channels = None if mapping == rgb_band_order(self._bands) else mapping
         rgb = composite_channels(cutout, self._bands, channels)
         auto = lupton_parameters(rgb)
         if self.auto_check.isChecked():

@@ -280,6 +280,12 @@ def test_custom_percentile_and_stretch_parameters(panel, session):
     assert np.allclose(panel.image_item.image, stretch_image(band, "sqrt", limits=panel.limits))
     panel.stretch_combo.setCurrentText("power")  # the value chosen is remembered
     assert panel.parameter_spin.value() == 3.0
+    # "manual" chosen from the box keeps the levels on display, for the next rows too.
+    shown = panel.limits
+    panel.limits_combo.setCurrentText(MANUAL)
+    assert panel.limits == pytest.approx(shown)
+    session.selection.set_focus(2)
+    assert panel.limits == pytest.approx(shown)
 
 
 def test_colour_maps_and_reversal(panel, session):
@@ -299,6 +305,17 @@ def test_colour_maps_and_reversal(panel, session):
     assert colour_lut("grey", reverse=True)[0].tolist() == [255, 255, 255]
     with pytest.raises(ValueError, match="colour map"):
         colour_lut("jet")
+
+
+def test_two_band_composite_averages_green(panel, session):
+    cube = make_cube(bands=2)
+    session.set_catalogue(make_catalogue(cube, bands=("g", "r")))
+    session.selection.set_focus(1)
+    assert panel.rgb_channels == (1, 0, 0)
+    assert np.array_equal(panel.image_item.image, make_rgb(cube[1], ("g", "r")))
+    panel.set_rgb_channels(1, 1, 0)  # r also in green
+    assert np.array_equal(panel.image_item.image,
+                          make_rgb(cube[1], ("g", "r"), params=panel.lupton, channels=(1, 1, 0)))
 
 
 def test_readout_with_a_wcs_and_bunit(panel, session):
