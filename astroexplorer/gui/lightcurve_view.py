@@ -192,17 +192,19 @@ class LightCurvePanel(RowPanel):
         style = {"color": "#000", "font-size": "9pt"}
         self.periodogram_item.setLabel("bottom", "period [d]", **style)
         self.periodogram_item.setLabel("left", "power", **style)
+        self.periodogram_item.getAxis("left").enableAutoSIPrefix(False)
         self.periodogram_item.setLogMode(x=True, y=False)
         self.periodogram_item.showGrid(x=True, y=True, alpha=0.15)
-        self.periodogram_item.setDownsampling(auto=True, mode="peak")
-        self.periodogram_item.setClipToView(True)
         self.power_curve = self.periodogram_item.plot([], [], pen=pg.mkPen("#333", width=1))
         self.peak_marker = self.periodogram_item.plot(
             [], [], pen=None, symbol="t", symbolSize=11, symbolBrush=pg.mkBrush("#d62728"),
             symbolPen=pg.mkPen("#8b1a1a"))
         self.peak_line = pg.InfiniteLine(angle=90, movable=False,
-                                         pen=pg.mkPen("#d62728", width=1, style=Qt.PenStyle.DashLine))
+                                         pen=pg.mkPen("#e8a0a0", width=1, style=Qt.PenStyle.DashLine))
         self.peak_line.hide()
+        self.peak_line.setZValue(-5)  # behind the curve, so the peak itself shows
+        self.power_curve.setZValue(5)
+        self.peak_marker.setZValue(6)
         self.periodogram_item.addItem(self.peak_line)
         self.periodogram_label = QLabel()
         self.periodogram_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -497,8 +499,7 @@ class LightCurvePanel(RowPanel):
             self._clear_periodogram(f"no periodogram: {result}")
             self.periodogram_label.setStyleSheet("color: #c00000;")
             return
-        period = result.period[::-1]
-        self.power_curve.setData(period, result.power[::-1])
+        self.power_curve.setData(*peak_envelope(result.period[::-1], result.power[::-1]))
         self.peak_marker.setData([result.best_period], [result.best_power])
         self.peak_line.setValue(np.log10(result.best_period))
         self.peak_line.show()
@@ -513,6 +514,28 @@ class LightCurvePanel(RowPanel):
             f"{bands}, {result.method})")
         self.periodogram_label.setStyleSheet("color: #000;")
         self.fold_peak_button.setEnabled(True)
+
+
+def peak_envelope(period: np.ndarray, power: np.ndarray, n_bins: int = 2000
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The highest point in each of ``n_bins`` equal bins of log(period), shapes (B,).
+
+    A periodogram has up to 10^5 frequencies, crowded at short periods on a log
+    axis; drawing each bin's maximum (at its own period) keeps every peak visible
+    and exact, where plain decimation would miss narrow ones. ``period`` must be
+    ascending; short inputs are returned as they are.
+    """
+    if period.size <= 2 * n_bins:
+        return period, power
+    log_period = np.log10(period)
+    edges = np.linspace(log_period[0], log_period[-1], n_bins + 1)
+    starts = np.unique(np.searchsorted(log_period, edges[:-1], side="left"))
+    starts = starts[starts < period.size]
+    highest = np.maximum.reduceat(power, starts)
+    segment = np.repeat(np.arange(starts.size), np.diff(np.append(starts, period.size)))
+    at_max = np.flatnonzero(power == highest[segment])
+    first = at_max[np.unique(segment[at_max], return_index=True)[1]]
+    return period[first], power[first]
 
 
 def time_reference(lightcurve: LightCurve) -> str:

@@ -36,6 +36,8 @@ __all__ = ["CatalogueTableModel", "TablePanel", "format_value", "column_header",
            "column_float_format"]
 
 _Index = QModelIndex | QPersistentModelIndex
+#: Longest filter error shown under the filter line (the tooltip has all of it).
+_ERROR_CHARS = 160
 
 
 def column_header(table: Table, name: str) -> str:
@@ -349,6 +351,7 @@ class TablePanel(QWidget):
         layout.addWidget(self.view)
         self._updating = False
         self._filter_text = ""
+        self._filter_error = ""
         self.filter_edit.returnPressed.connect(self._on_filter_entered)
         self.filter_edit.textChanged.connect(self._on_filter_text_changed)
         self.select_matching_button.clicked.connect(self.select_matching)
@@ -370,7 +373,7 @@ class TablePanel(QWidget):
     @property
     def filter_error(self) -> str:
         """The error of the last filter typed, or "" when it applied."""
-        return self.filter_error_label.text() if not self.filter_error_label.isHidden() else ""
+        return self._filter_error
 
     def apply_filter(self, text: str) -> bool:
         """Show only the rows matching ``text``; "" shows all rows.
@@ -385,11 +388,9 @@ class TablePanel(QWidget):
             try:
                 mask = parse_rows(text, catalogue.table).to_mask(len(catalogue))
             except UserError as exc:
-                self.filter_error_label.setText(str(exc))
-                self.filter_error_label.show()
+                self._show_filter_error(str(exc))
                 return False
-        self.filter_error_label.clear()
-        self.filter_error_label.hide()
+        self._show_filter_error("")
         self._filter_text = text if mask is not None else ""
         if self.filter_edit.text().strip() != text:
             self.filter_edit.blockSignals(True)
@@ -406,6 +407,15 @@ class TablePanel(QWidget):
         if focus is not None:
             self._scroll_to(focus)
         return True
+
+    def _show_filter_error(self, message: str) -> None:
+        """Show ``message`` in red under the filter line (shortened to two or three
+        lines, all of it in the tooltip); "" hides it."""
+        self._filter_error = message
+        short = message if len(message) <= _ERROR_CHARS else message[:_ERROR_CHARS - 1] + "\u2026"
+        self.filter_error_label.setText(short)
+        self.filter_error_label.setToolTip(message)
+        self.filter_error_label.setVisible(bool(message))
 
     def select_matching(self) -> None:
         """Replace the Session's selection with the rows matching the filter (applying
@@ -486,8 +496,7 @@ class TablePanel(QWidget):
             self.filter_edit.blockSignals(True)
             self.filter_edit.clear()
             self.filter_edit.blockSignals(False)
-            self.filter_error_label.clear()
-            self.filter_error_label.hide()
+            self._show_filter_error("")
             self._update_count()
             self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
             self.view.resizeColumnsToContents()

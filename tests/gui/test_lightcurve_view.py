@@ -231,7 +231,11 @@ def test_periodogram_marks_the_true_period_of_demo_pulsators(qtbot, panel, sessi
         assert panel.peak_marker.yData[0] == pytest.approx(result.best_power)
         assert panel.peak_line.isVisible()
         assert panel.peak_line.value() == pytest.approx(np.log10(result.best_period))
-        assert panel.power_curve.xData.size == result.frequency.size
+        # The curve drawn keeps the grid's highest point, at its own period.
+        x, y = panel.power_curve.xData, panel.power_curve.yData
+        assert y.max() == result.power.max()
+        assert x[np.argmax(y)] == pytest.approx(1 / result.frequency[np.argmax(result.power)])
+        assert 500 < x.size <= 2000 and np.all(np.diff(x) > 0)
         assert panel.periodogram_label.text().startswith(f"peak P = {result.best_period:.6g} d")
         # Fold at peak: the period box takes the peak's period and the curve folds.
         qtbot.mouseClick(panel.fold_peak_button, Qt.MouseButton.LeftButton)

@@ -185,6 +185,8 @@ def test_filter_errors_are_inline_and_leave_the_table(qtbot, panel: TablePanel) 
     type_filter(qtbot, panel, "gmag < 20")
     assert "'gmag', which is not a column" in panel.filter_error
     assert panel.filter_error_label.isVisible()
+    assert len(panel.filter_error_label.text()) <= 160  # short; all of it in the tooltip
+    assert panel.filter_error_label.toolTip() == panel.filter_error
     assert np.array_equal(shown_rows(panel), before)
     assert panel.filter_text == "mag < 19.5"
     type_filter(qtbot, panel, "mag < (2")
