@@ -36,6 +36,8 @@ class AnalysisPanel(QWidget):
     project_requested(method: str, options: dict)
     colour_by_changed(column: str)
         ``""`` for a single colour.
+    size_by_changed(column: str)
+        ``""`` for one point size.
     axes_changed(x: str, y: str)
         Columns to plot (``""`` is the row index); the map is hidden meanwhile.
     show_projection_changed(show: bool)
@@ -44,6 +46,7 @@ class AnalysisPanel(QWidget):
     compute_requested = Signal(str, dict)
     project_requested = Signal(str, dict)
     colour_by_changed = Signal(str)
+    size_by_changed = Signal(str)
     axes_changed = Signal(str, str)
     show_projection_changed = Signal(bool)
 
@@ -134,6 +137,10 @@ class AnalysisPanel(QWidget):
         form.addRow("X", self.x_combo)
         form.addRow("Y", self.y_combo)
         form.addRow("Colour", self.colour_combo)
+        self.size_combo = make_combo("Size the points by a numeric column (2-12 px)")
+        self.size_combo.currentIndexChanged.connect(
+            lambda _i: self.size_by_changed.emit(self.size_combo.currentData() or ""))
+        form.addRow("Size", self.size_combo)
         return box
 
     # -- state ------------------------------------------------------------------------
@@ -206,6 +213,12 @@ class AnalysisPanel(QWidget):
                                               Qt.ItemDataRole.ToolTipRole)
         self.colour_combo.setCurrentIndex(0)
         self.colour_combo.blockSignals(False)
+        self.size_combo.blockSignals(True)
+        self.size_combo.clear()
+        self.size_combo.addItem("(fixed size)", "")
+        for name in numeric:
+            self.size_combo.addItem(name, name)
+        self.size_combo.blockSignals(False)
         self.plot_combo.blockSignals(True)
         self.plot_combo.setCurrentIndex(0)
         self.plot_combo.blockSignals(False)
@@ -256,6 +269,7 @@ class AnalysisPanel(QWidget):
         self.x_combo.setEnabled(catalogue is not None and columns)
         self.y_combo.setEnabled(catalogue is not None and columns)
         self.colour_combo.setEnabled(catalogue is not None)
+        self.size_combo.setEnabled(catalogue is not None)
 
     def _request_compute(self) -> None:
         method = self.method_combo.currentData()

@@ -46,7 +46,7 @@ from .jobs_panel import JobsPanel
 from .lightcurve_view import LightCurvePanel
 from .open_dialog import OpenDialog
 from .samp_bridge import SampBridge
-from .scatter import ScatterPanel
+from .scatter import ScatterPanel, open_scatter_view
 from .session_actions import SessionActions
 from .subsets_panel import EditActions, SubsetsPanel
 from .table import TablePanel
@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         self.analysis_panel.compute_requested.connect(self.compute_embedding)
         self.analysis_panel.project_requested.connect(self.compute_projection)
         self.analysis_panel.colour_by_changed.connect(self.scatter_panel.set_colour_by)
+        self.analysis_panel.size_by_changed.connect(self.scatter_panel.set_size_by)
         self.analysis_panel.axes_changed.connect(self.scatter_panel.set_axis_columns)
         self.analysis_panel.show_projection_changed.connect(self.scatter_panel.show_projection)
 
@@ -306,6 +307,12 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        self.new_scatter_action = QAction(
+            "New &scatter view", self, statusTip="Another map or column plot, linked to the "
+            "others (selection, focus, subsets), with its own axes and colours")
+        self.new_scatter_action.triggered.connect(
+            lambda: open_scatter_view(self, self.session))
+        view_menu.addAction(self.new_scatter_action)
         self.samp = SampBridge(self)  # the SAMP menu (TOPCAT, DS9, Aladin)
         self.menuBar().addMenu(self.samp.menu)
         help_menu = self.menuBar().addMenu("&Help")
