@@ -29,15 +29,19 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
+    QFormLayout,
     QFrame,
     QGraphicsPathItem,
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from ..core.catalogue import Catalogue
@@ -63,6 +67,8 @@ __all__ = ["ScatterPanel", "ToolMode", "mode_from_modifiers", "default_axis_colu
 LOD_THRESHOLD = 50_000
 #: Above this many selected (or subset) points around the view, they are drawn as a raster.
 OVERLAY_POINT_LIMIT = 20_000
+#: Most subset members drawn as rings over a density raster (a tint above).
+SUBSET_RING_LIMIT = 2_000
 #: Screen pixels per raster bin (each way).
 _BIN_PX = 2
 #: Points and rasters cover the view plus this fraction of its size on each side,
@@ -613,10 +619,13 @@ class ScatterPanel(QWidget):
         return toolbar
 
     def _make_colour_row(self) -> QWidget:
+        """Under the plot while colouring by a continuous column: a "Colour scale"
+        button whose popup holds the colour map, the limits preset and the two limits,
+        and the count of rows without a value (grey). Narrow, so the map keeps its room."""
         row = QWidget()
         row.setStyleSheet("background: white;")
         layout = QHBoxLayout(row)
-        layout.setContentsMargins(8, 2, 8, 2)
+        layout.setContentsMargins(8, 1, 8, 1)
         self.colour_map_combo = QComboBox()
         self.colour_map_combo.addItems(list(COLOUR_MAPS))
         self.colour_map_combo.setToolTip("Colour map")
@@ -632,17 +641,31 @@ class ScatterPanel(QWidget):
             spin.setRange(-1e30, 1e30)
             spin.setDecimals(4)
             spin.setKeyboardTracking(False)
+            spin.setMaximumWidth(130)  # the range's width would widen the window
             spin.setToolTip(tip)
             spin.valueChanged.connect(lambda _v: self._on_limit_spin())
+        form_widget = QWidget()
+        form = QFormLayout(form_widget)
+        form.setContentsMargins(8, 6, 8, 6)
+        form.addRow("Colour map", self.colour_map_combo)
+        form.addRow("Limits", self.limits_combo)
+        form.addRow("Low", self.low_spin)
+        form.addRow("High", self.high_spin)
+        menu = QMenu(row)
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(form_widget)
+        menu.addAction(action)
+        self.colour_scale_button = QToolButton()
+        self.colour_scale_button.setText("Colour scale")
+        self.colour_scale_button.setToolTip("Colour map and the values at its ends")
+        self.colour_scale_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.colour_scale_button.setMenu(menu)
+        self.scale_label = QLabel()
+        self.scale_label.setStyleSheet("color: #555;")
         self.missing_label = QLabel()
         self.missing_label.setToolTip("Rows without a value are drawn in grey")
-        layout.addWidget(QLabel("Map"))
-        layout.addWidget(self.colour_map_combo)
-        layout.addWidget(QLabel("Limits"))
-        layout.addWidget(self.limits_combo)
-        layout.addWidget(self.low_spin)
-        layout.addWidget(QLabel("\u2013"))
-        layout.addWidget(self.high_spin)
+        layout.addWidget(self.colour_scale_button)
+        layout.addWidget(self.scale_label)
         layout.addWidget(self.missing_label)
         layout.addStretch(1)
         row.hide()
@@ -661,7 +684,7 @@ class ScatterPanel(QWidget):
             combo.setToolTip(tip)
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
+            combo.setMinimumContentsLength(4)
             layout.addWidget(QLabel(label))
             layout.addWidget(combo, 1)
         self.x_combo.activated.connect(lambda _i: self._on_view_axes())
@@ -692,6 +715,14 @@ class ScatterPanel(QWidget):
             for label, data in items:
                 combo.addItem(label, data)
             combo.blockSignals(False)
+        self._sync_view_controls()
+
+    def _sync_view_controls(self) -> None:
+        """Show this view's axes, colour and size in its own choosers."""
+        if self.view_controls is None or not self.x_combo.count():
+            return
+        for combo in (self.x_combo, self.y_combo, self.colour_combo, self.size_combo):
+            combo.blockSignals(True)
         if self.showing_projection:
             self.x_combo.setCurrentIndex(0)
             self.y_combo.setCurrentIndex(0)
@@ -700,6 +731,8 @@ class ScatterPanel(QWidget):
             self.y_combo.setCurrentIndex(max(0, self.y_combo.findData(self.y_column)))
         self.colour_combo.setCurrentIndex(max(0, self.colour_combo.findData(self.colour_column)))
         self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(self.size_column)))
+        for combo in (self.x_combo, self.y_combo, self.colour_combo, self.size_combo):
+            combo.blockSignals(False)
 
     def _on_view_axes(self) -> None:
         x, y = self.x_combo.currentData(), self.y_combo.currentData()
@@ -756,11 +789,13 @@ class ScatterPanel(QWidget):
         self.x_column, self.y_column = x_column, y_column
         self.use_projection = False
         self.refresh(autorange=True)
+        self._sync_view_controls()
 
     def show_projection(self, show: bool = True) -> None:
         """Show the projection when there is one (else the chosen columns)."""
         self.use_projection = show
         self.refresh(autorange=True)
+        self._sync_view_controls()
 
     def refresh(self, autorange: bool = False) -> None:
         """Recompute the points from the Session and redraw everything."""
@@ -916,7 +951,7 @@ class ScatterPanel(QWidget):
                 self._built = ("points", self._gen, rect, zoom)
         self._update_overlays(view, exact)
         stale = [b for b in (self._built, self._overlay_built)
-                 if b is not None and len(b) == 4 and b[2] is not None
+                 if b is not None and len(b) >= 4 and b[2] is not None
                  and abs(view[2] / b[3][0] - 1.0) >= 1e-6]
         if stale and not exact:
             self._settle_timer.start()
@@ -982,7 +1017,8 @@ class ScatterPanel(QWidget):
             self._membership is not None and self._drawn_idx.size > OVERLAY_POINT_LIMIT)
         zoom = (view[2], view[3])
         built = self._overlay_built
-        if built is not None and built[0] == self._overlay_gen and built[1] == self._gen:
+        if built is not None and built[0] == self._overlay_gen and built[1] == self._gen \
+                and built[4] == self.detail:
             if not big and built[2] is None:
                 return
             if big and built[2] is not None and self._reusable(
@@ -1011,7 +1047,8 @@ class ScatterPanel(QWidget):
             self.selected_raster.show()
             self.overlay_detail = "raster"
         self._draw_subsets(rect, shape, big, size)
-        self._overlay_built = (self._overlay_gen, self._gen, rect if big else None, zoom)
+        self._overlay_built = (self._overlay_gen, self._gen, rect if big else None, zoom,
+                               self.detail)
 
     def _draw_subsets(self, rect: tuple[float, float, float, float], shape: tuple[int, int],
                       big: bool, size: int) -> None:
@@ -1023,10 +1060,15 @@ class ScatterPanel(QWidget):
         if big:
             members = members[self._in_rect(self._xy[members, 0], self._xy[members, 1], rect)]
         which = self._membership[members].astype(np.int64)
-        if members.size <= OVERLAY_POINT_LIMIT:
-            pens = np.array([pg.mkPen(c, width=2) for c in self._subset_colours], dtype=object)
+        # Rings while they stay apart; over a density raster, more than a few thousand
+        # rings would hide the map, so a tint then.
+        limit = OVERLAY_POINT_LIMIT if self.detail == "points" else SUBSET_RING_LIMIT
+        if members.size <= limit:
+            pens = np.array([pg.mkPen(c, width=2 if members.size < 2_000 else 1.2)
+                             for c in self._subset_colours], dtype=object)
             self.subset_item.setData(pos=self._xy[members], pen=pens[which], brush=None,
-                                     size=size + 4, data=self._rows[members])
+                                     size=size + (4 if members.size < 2_000 else 2),
+                                     data=self._rows[members])
             self.subset_raster.hide()
             return
         self.subset_item.setData(pos=np.empty((0, 2)))
@@ -1160,6 +1202,7 @@ class ScatterPanel(QWidget):
         self._set_combo_text(self.limits_combo, "custom" if self._custom_limits is not None
                              else self.limits_preset)
         self._set_combo_text(self.colour_map_combo, self.colour_map)
+        self.scale_label.setText(f"{self.colour_map}, {lo:.4g} \u2013 {hi:.4g}")
         n_missing = scheme.n_missing
         self.missing_label.setText(
             f'<span style="color:{MISSING_COLOUR}; font-size:large">\u25cf</span>'
@@ -1538,8 +1581,9 @@ class ScatterPanel(QWidget):
 def open_scatter_view(window: QMainWindow, session: Session,
                       area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
                       ) -> QDockWidget:
-    """Open another scatter view of ``session`` in a dock of ``window``, with its own
-    axes, colour and size choosers, linked to every other view through the Session
+    """Open another scatter view of ``session`` in a dock of ``window`` (beside the
+    catalogue table if it is docked, else in ``area``), with its own axes, colour and
+    size choosers, linked to every other view through the Session
     (selection, focus, subsets). Closing the dock deletes the view, which then
     disconnects itself from the Session."""
     existing = window.findChildren(QDockWidget, "dock_scatter_view")
@@ -1548,7 +1592,14 @@ def open_scatter_view(window: QMainWindow, session: Session,
     dock.setObjectName("dock_scatter_view")
     dock.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dock.setWidget(panel)
-    window.addDockWidget(area, dock)
+    # Beside the table (under the main map) when there is one: room without widening
+    # the window; else in ``area``.
+    table = window.findChild(QDockWidget, "dock_catalogue")
+    if table is not None and table.isVisible() and not table.isFloating():
+        window.addDockWidget(window.dockWidgetArea(table), dock)
+        window.splitDockWidget(table, dock, Qt.Orientation.Horizontal)
+    else:
+        window.addDockWidget(area, dock)
     dock.show()
     dock.raise_()
     QApplication.processEvents()

@@ -532,6 +532,29 @@ def test_level_of_detail_at_a_million_points(big_panel: ScatterPanel) -> None:
     # Back out: the raster again, the selection unchanged.
     panel.reset_view()
     assert panel.detail == "raster" and session.selection.rows == rows
+    # Many subset members over the raster: a tint in the subset's colour, not rings.
+    session.selection.subsets.add("many", RowSet(np.arange(0, 1_000_000, 200)), "#ff00ff")
+    assert panel.subset_raster.isVisible() and len(panel.subset_item.data) == 0
+    tint = panel.subset_raster.image
+    assert {tuple(c) for c in tint[tint[..., 3] > 0][:, :3]} == {(255, 0, 255)}
+
+
+def test_raster_kept_while_panning_rebuilt_when_settled(qtbot, big_panel: ScatterPanel) -> None:
+    panel = big_panel
+    (x0, x1), (y0, y1) = panel.view_box.viewRange()
+    built = panel._built
+    # A small pan stays inside the raster's margins: nothing is rebuilt.
+    dx = 0.05 * (x1 - x0)
+    panel.view_box.setRange(xRange=(x0 + dx, x1 + dx), yRange=(y0, y1), padding=0)
+    panel.update_level_of_detail()
+    assert panel._built is built
+    # A 10% zoom keeps it while moving, and rebuilds it sharp once the view settles.
+    panel.view_box.setRange(xRange=(x0 + dx, x1 - dx), yRange=(y0, y1), padding=0)
+    panel.update_level_of_detail()
+    assert panel._built is built
+    qtbot.waitUntil(lambda: panel._built is not built, timeout=2000)
+    assert panel.detail == "raster"
+    assert panel._built[3][0] == pytest.approx(x1 - x0 - 2 * dx)
 
 
 def test_raster_uses_the_points_colours(big_panel: ScatterPanel) -> None:
