@@ -1162,9 +1162,9 @@ class ScatterPanel(QWidget):
         if column:
             values = catalogue.table[column]
             limits = self._custom_limits
-            if limits is None and self.limits_preset in LIMIT_PRESETS:
-                limits = None if self.limits_preset == "1-99 %" else \
-                    colour_limits(values, self.limits_preset)
+            if limits is None and self.limits_preset in LIMIT_PRESETS \
+                    and self.limits_preset != "1-99 %" and values.dtype.kind in "iufb":
+                limits = colour_limits(values, self.limits_preset)
             self._scheme = colour_scheme(values, column, limits=limits,
                                          colour_map=self.colour_map)
         else:

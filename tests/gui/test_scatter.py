@@ -414,8 +414,9 @@ def test_colour_limits_map_and_missing(panel: ScatterPanel, session: Session) ->
     assert panel.colour_scheme.levels == (19.0, 21.0)
     with pytest.raises(ValueError):
         panel.set_colour_limits(3.0, 3.0)
-    panel.set_colour_by("kind")
-    assert panel.colour_row.isHidden()
+    panel.set_colour_limits_preset("min-max")
+    panel.set_colour_by("kind")  # a preset for numbers does not apply to categories
+    assert panel.colour_row.isHidden() and panel.colour_scheme.is_categorical
 
 
 def test_category_codes_match_numpy_unique() -> None:
