@@ -179,7 +179,7 @@ class AnalysisPanel(QWidget):
             return
         combos = [self.colour_combo]
         if name in catalogue.numeric_columns():
-            combos += [self.x_combo, self.y_combo]
+            combos += [self.x_combo, self.y_combo, self.size_combo]
         for combo in combos:
             if combo.findData(name) < 0:
                 combo.blockSignals(True)

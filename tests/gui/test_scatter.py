@@ -623,3 +623,15 @@ def test_second_scatter_view_is_linked(qtbot, window, catalogue) -> None:
     session.selection.select(RowSet([0, 1]))
     assert len(session.selection.changed._slots) == n_slots - 1
     assert len(first.selected_item.data) == 2
+
+
+def test_size_combo_of_the_analysis_panel(window, catalogue) -> None:
+    window.set_catalogue(catalogue)
+    combo = window.analysis_panel.size_combo
+    combo.setCurrentIndex(combo.findData("mag"))
+    assert window.scatter_panel.size_column == "mag"
+    assert window.scatter_panel.scatter.data["size"].max() == 12
+    window.session.add_column("score", np.linspace(0, 1, len(catalogue)))
+    assert combo.findData("score") >= 0
+    combo.setCurrentIndex(0)
+    assert window.scatter_panel.size_column == "" and window.scatter_panel.point_sizes is None
