@@ -463,6 +463,10 @@ class GalleryPanel(QWidget):
         self.sort_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.sort_combo.setMinimumContentsLength(10)
+        # The panel shares the bottom dock area with the table: it must not make that
+        # area (or the window) wider than the table does, so every control can shrink.
+        for widget in (self.sort_combo, self.follow_button, self.select_button):
+            widget.setMinimumWidth(60)
         self.sort_combo.currentIndexChanged.connect(self._on_sort_changed)
         self.order_button = QToolButton()
         self.order_button.setCheckable(True)
@@ -470,7 +474,8 @@ class GalleryPanel(QWidget):
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
         self.size_slider.setRange(MIN_THUMBNAIL, MAX_THUMBNAIL)
         self.size_slider.setValue(self.model.thumbnail_size)
-        self.size_slider.setFixedWidth(90)
+        self.size_slider.setMinimumWidth(40)
+        self.size_slider.setMaximumWidth(100)
         self.size_slider.setToolTip("Thumbnail size")
         self.size_slider.valueChanged.connect(self.set_thumbnail_size)
         self.status_label = QLabel()
@@ -489,7 +494,6 @@ class GalleryPanel(QWidget):
         bottom.addWidget(self.sort_combo)
         bottom.addWidget(self.order_button)
         bottom.addSpacing(8)
-        bottom.addWidget(QLabel("Size"))
         bottom.addWidget(self.size_slider)
         bottom.addSpacing(8)
         bottom.addWidget(self.status_label, 1)
@@ -609,6 +613,7 @@ class GalleryPanel(QWidget):
         self.model.set_rows(rows, values, name)
         self.model.set_focus(self.session.selection.focus)
         self.title_label.setText(self._title)
+        self.title_label.setToolTip(self._title)  # cut short in a narrow dock
         self.follow_button.setEnabled(not self._following)
         self.select_button.setEnabled(rows.size > 0)
         self._update_status()
