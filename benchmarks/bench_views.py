@@ -23,6 +23,8 @@ prints one JSON object per figure:
                              until the map, a second scatter view, the table, the cutout
                              and the light-curve panels show it
   table_sort_ms              sorting the table by the float column (header click path)
+  lasso_select_ms, selection_propagation_ms with views="2 scatter views, no window":
+                             the same with only two linked scatter views on the Session
 Targets at 1M (issue 4): frame <= 40 ms, recolour <= 150 ms, lasso <= 150 ms,
 propagation <= 100 ms. Offscreen Qt, fixed seed, 2-core CPU here.
 
@@ -258,12 +260,56 @@ def bench(n: int) -> None:
     process(app)
 
 
+def bench_scatter_only(n: int) -> None:
+    """The lasso and the propagation again with only two linked scatter views on the
+    Session (no window, table or cutout panels): the scatter's own share."""
+    from astroexplorer.core import Session
+    from astroexplorer.gui.scatter import ScatterPanel
+
+    app = ensure_application([])
+    catalogue, xy, _component, centres = make_catalogue(n)
+    session = Session()
+    session.set_catalogue(catalogue)
+    session.set_projection(Projection(xy.astype(np.float32), "umap"))
+    first, second = ScatterPanel(session), ScatterPanel(session, controls=True)
+    first.resize(900, 600)
+    second.resize(500, 400)
+    for view in (first, second):
+        view.show()
+    second.set_axis_columns("ra", "dec")
+    process(app)
+    views = "2 scatter views, no window"
+    angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+    lasso = centres[1] + 3.0 * np.column_stack([np.cos(angles), np.sin(angles)])
+    t0 = time.perf_counter()
+    rows = first.select_lasso(lasso)
+    for view in (first, second):
+        view.plot_widget.viewport().repaint()
+    process(app)
+    emit("lasso_select_ms", (time.perf_counter() - t0) * 1000, "ms", n, selected=len(rows),
+         fraction=round(len(rows) / n, 3), vertices=len(lasso), views=views)
+    rng = np.random.default_rng(SEED + 1)
+    chosen = RowSet(np.sort(rng.choice(n, n // 10, replace=False)))
+    t0 = time.perf_counter()
+    session.selection.select(chosen)
+    for view in (first, second):
+        view.plot_widget.viewport().repaint()
+    process(app)
+    emit("selection_propagation_ms", (time.perf_counter() - t0) * 1000, "ms", n,
+         selected=len(chosen), views=views)
+    for view in (first, second):
+        view.close()
+        view.deleteLater()
+    process(app)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k rows only")
     args = parser.parse_args()
     for n in (100_000,) if args.quick else (100_000, 1_000_000):
         bench(n)
+        bench_scatter_only(n)
 
 
 if __name__ == "__main__":
