@@ -50,7 +50,7 @@ from .scatter import ScatterPanel, open_scatter_view
 from .session_actions import SessionActions
 from .subsets_panel import EditActions, SubsetsPanel
 from .table import TablePanel
-from .workers import JobWorker
+from .workers import JobWorker, wait_for_all_workers
 
 __all__ = ["MainWindow", "WelcomePage", "DEMOS"]
 
@@ -654,8 +654,10 @@ class MainWindow(QMainWindow):
             prewarm_projection()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        """Cancel running jobs and wait for their threads before closing."""
+        """Cancel running jobs and wait for their threads before closing (the views'
+        own, such as the periodogram's, too: a thread destroyed while running aborts)."""
         self.jobs_panel.shutdown(10_000)
+        wait_for_all_workers(10_000)
         if self.prewarm_workers:
             shutdown_warm_workers()
         super().closeEvent(event)
