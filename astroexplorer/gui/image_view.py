@@ -251,15 +251,15 @@ class ImagePanel(RowPanel):
         self.kind_stack.addWidget(_page(_row(self.cmap_combo, self.reverse_check)))
         self.kind_stack.addWidget(_page(_row(self.composite_combo, self.auto_check)))
         self.options = QStackedWidget()
-        self.single_page = _page(_row(self.stretch_combo, self.parameter_spin,
-                                      self.limits_combo, self.percentile_spin))
+        # Each option page in two short rows, so a narrow (laptop) dock fits them.
+        self.single_page = _page(_row(self.stretch_combo, self.parameter_spin),
+                                 _row(self.limits_combo, self.percentile_spin))
         channel_row = _row()
         for name, combo in zip("RGB", self.channel_combos):
             channel_row.insertWidget(channel_row.count() - 1, QLabel(name))
             channel_row.insertWidget(channel_row.count() - 1, combo)
-        for widget in (self.q_spin, QLabel("stretch"), self.lupton_stretch_spin):
-            channel_row.insertWidget(channel_row.count() - 1, widget)
-        self.composite_page = _page(channel_row)
+        self.composite_page = _page(channel_row, _row(self.q_spin, QLabel("stretch"),
+                                                      self.lupton_stretch_spin))
         for stack in (self.kind_stack, self.options):
             stack.addWidget(QWidget())  # shown with no catalogue
             stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
