@@ -11,7 +11,10 @@ another.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
+import multiprocessing.util  # noqa: F401 - its exit handler is registered before ours
+import os
 import queue
 import signal
 import threading
@@ -34,6 +37,7 @@ class ProcessJobError(RuntimeError):
 
 def _child_main(out: Any, func: Callable[..., Job], args: tuple, kwargs: dict) -> None:
     """Run one job, sending ("progress" | "result" | "user_error" | "error", payload)."""
+    job = None
     try:
         job = func(*args, **kwargs)
         while True:
@@ -46,20 +50,34 @@ def _child_main(out: Any, func: Callable[..., Job], args: tuple, kwargs: dict) -
     except UserError as exc:
         out.put(("user_error", str(exc)))
     except SystemExit:
-        raise  # terminated by the parent: nobody is listening any more
+        # Terminated by the parent (nobody is listening any more); if that happened
+        # between two steps, the job still gets to run its ``finally`` blocks.
+        if job is not None and hasattr(job, "close"):
+            job.close()
+        raise
     except BaseException:  # noqa: BLE001 - everything must reach the parent
         out.put(("error", traceback.format_exc()))
 
 
+_IN_JOB = False
+
+
 def _exit_on_terminate(_signum: int, _frame: object) -> None:
-    # Unwinds the job like an exception, so its ``finally`` blocks and context
-    # managers run (a half-written temporary file is removed).
+    """SIGTERM in a worker: during a job, unwind it like an exception, so its
+    ``finally`` blocks and context managers run (a half-written temporary file is
+    removed); while idle, leave at once."""
+    if not _IN_JOB:
+        os._exit(0)
     raise SystemExit(1)
 
 
 def _worker_main(tasks: Any, out: Any, warmup: Callable[[], None] | None) -> None:
     """A reusable worker: warm up once, say "ready", then run jobs until told to stop."""
+    global _IN_JOB
     signal.signal(signal.SIGTERM, _exit_on_terminate)
+    # Nobody reads what is still buffered once the parent terminates us: never
+    # wait for it at exit.
+    out.cancel_join_thread()
     if warmup is not None:
         try:
             warmup()
@@ -70,7 +88,11 @@ def _worker_main(tasks: Any, out: Any, warmup: Callable[[], None] | None) -> Non
         task = tasks.get()
         if task is None:
             return
-        _child_main(out, *task)
+        _IN_JOB = True
+        try:
+            _child_main(out, *task)
+        finally:
+            _IN_JOB = False
 
 
 class _Worker:
@@ -130,12 +152,16 @@ def _give_back(key: str, worker: _Worker) -> None:
 
 
 def shutdown_warm_workers() -> None:
-    """Stop every idle warm worker (e.g. when the application quits)."""
+    """Stop every idle warm worker (e.g. when the application quits; also run at
+    interpreter exit, so a script that used one never waits for it)."""
     with _LOCK:
         workers = list(_IDLE.values())
         _IDLE.clear()
     for worker in workers:
         worker.stop()
+
+
+atexit.register(shutdown_warm_workers)
 
 
 def run_in_process(func: Callable[..., Job], *args: Any,
