@@ -22,6 +22,7 @@ from ..core.selection import SelectionMode
 from ..core.session import Session
 from .binding import connect_weakly
 from .jobs_panel import JobsPanel
+from .labelling_panel import LabellingGroup
 from .subsets_panel import ClustersGroup
 from .widgets import make_combo, registry_combo, status_label
 from .workers import JobWorker
@@ -71,6 +72,11 @@ class DiscoveryPanel(QWidget):
         self.clusters_group = ClustersGroup(session, jobs_panel)
         self.clusters_group.clusters_ready.connect(self.colour_by_requested)
         layout.addWidget(self.clusters_group)
+        self.labelling_group = LabellingGroup(session, jobs_panel,
+                                              anomaly_column=lambda: self.score_column)
+        self.labelling_group.results_ready.connect(self.results_ready)
+        self.labelling_group.colour_by_requested.connect(self.colour_by_requested)
+        layout.addWidget(self.labelling_group)
         layout.addStretch(1)
         connect_weakly(session.catalogue_changed, self, DiscoveryPanel._on_catalogue_changed)
         connect_weakly(session.embedding_changed, self, DiscoveryPanel._on_embedding_changed)

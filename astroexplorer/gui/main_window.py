@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -206,6 +207,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["table"], self.docks["gallery"])
         self.docks["table"].raise_()
         self.discovery_panel.results_ready.connect(self.gallery_panel.show_rows)
+        labelling = self.discovery_panel.labelling_group
+        labelling.set_next_row(self._next_in_gallery)
+        self.rating_shortcuts = labelling.install_shortcuts(self)
         self.discovery_panel.results_ready.connect(lambda *_: self.docks["gallery"].raise_())
 
         self.analysis_panel.compute_requested.connect(self.compute_embedding)
@@ -423,6 +427,14 @@ class MainWindow(QMainWindow):
         box.setDetailedText(text)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._run_dialog(box)
+
+    def _next_in_gallery(self, row: int) -> int | None:
+        """The object after ``row`` in the gallery (for rating one after another)."""
+        rows = self.gallery_panel.shown_rows
+        where = np.flatnonzero(rows == row)
+        if where.size and where[0] + 1 < len(rows):
+            return int(rows[where[0] + 1])
+        return None
 
     def _confirm_replace(self, out: Path) -> bool:
         answer = QMessageBox.question(
