@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -36,6 +37,8 @@ __all__ = ["CatalogueTableModel", "TablePanel", "format_value", "column_header",
            "column_float_format"]
 
 _Index = QModelIndex | QPersistentModelIndex
+#: Background of the rows in the Session's selection.
+_SELECTED_BRUSH = QBrush(QColor(176, 208, 255))
 #: Longest filter error shown under the filter line (the tooltip has all of it).
 _ERROR_CHARS = 160
 
@@ -130,6 +133,7 @@ class CatalogueTableModel(QAbstractTableModel):
         self._inverse: np.ndarray | None = None
         self._sort_order: np.ndarray | None = None
         self._mask: np.ndarray | None = None
+        self._selected: np.ndarray | None = None
         self.set_catalogue(catalogue)
 
     # -- content ------------------------------------------------------------------
@@ -140,6 +144,7 @@ class CatalogueTableModel(QAbstractTableModel):
         self._read_columns()
         self._sort_order = None
         self._mask = None
+        self._selected = None
         self._rebuild_index()
         self.endResetModel()
 
@@ -162,6 +167,25 @@ class CatalogueTableModel(QAbstractTableModel):
                 self._tooltips.append(str(col.description or name))
                 self._numeric.append(col.dtype.kind in "iuf" and col.ndim == 1)
                 self._formats.append(column_float_format(self._columns[-1], col.format))
+
+    # -- selection, shown as a background colour (any size, no Qt selection ranges) --
+    def set_selected(self, rows: np.ndarray) -> None:
+        """Highlight catalogue ``rows`` (sorted int64), e.g. the Session's selection."""
+        n = 0 if self._table is None else len(self._table)
+        mask = None
+        if rows.size:
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+        self._selected = mask
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(self.rowCount() - 1, self.columnCount() - 1),
+                                  [Qt.ItemDataRole.BackgroundRole])
+
+    @property
+    def selected_mask(self) -> np.ndarray | None:
+        """(N,) bool over catalogue rows: highlighted rows (None: none)."""
+        return self._selected
 
     @property
     def order(self) -> np.ndarray | None:
@@ -237,6 +261,11 @@ class CatalogueTableModel(QAbstractTableModel):
             if spec is not None and not np.ma.is_masked(value) and np.isfinite(value):
                 return format(float(value), spec)
             return format_value(value)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if self._selected is None:
+                return None
+            row = int(self.catalogue_rows(np.array([index.row()]))[0])
+            return _SELECTED_BRUSH if self._selected[row] else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if self._numeric[index.column()]:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -270,16 +299,6 @@ class CatalogueTableModel(QAbstractTableModel):
         self._sort_order = order_.astype(np.int64)
         self._rebuild_index()
         self.layoutChanged.emit()
-
-
-def _runs(sorted_rows: np.ndarray) -> list[tuple[int, int]]:
-    """Contiguous runs ``(first, last)`` of a sorted integer array."""
-    if sorted_rows.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(sorted_rows) != 1)
-    starts = np.concatenate([[0], breaks + 1])
-    stops = np.concatenate([breaks, [sorted_rows.size - 1]])
-    return [(int(sorted_rows[a]), int(sorted_rows[b])) for a, b in zip(starts, stops)]
 
 
 class TablePanel(QWidget):
@@ -449,23 +468,31 @@ class TablePanel(QWidget):
     # -- public helpers (also used by tests) ------------------------------------------
     def select_rows(self, rows: np.ndarray | list[int],
                     mode: SelectionMode = SelectionMode.REPLACE) -> None:
-        """Select catalogue ``rows`` in the view, as a user would by clicking."""
-        flag = (QItemSelectionModel.SelectionFlag.ClearAndSelect
-                if mode is SelectionMode.REPLACE else QItemSelectionModel.SelectionFlag.Select)
-        if mode is SelectionMode.SUBTRACT:
-            flag = QItemSelectionModel.SelectionFlag.Deselect
-        self.view.selectionModel().select(
-            self._item_selection(np.asarray(rows, dtype=np.int64)),
-            flag | QItemSelectionModel.SelectionFlag.Rows,
-        )
+        """Pick catalogue ``rows`` in the table, as a user would by clicking: with
+        ``REPLACE``, the rows a filter hides stay selected (only the shown part is
+        replaced)."""
+        rows = RowSet(np.asarray(rows, dtype=np.int64))
+        if mode is SelectionMode.REPLACE:
+            rows = rows | self._hidden_selected()
+        self.session.selection.select(rows, mode, source=self,
+                                      description=f"{len(rows)} rows picked in the table")
 
     def selected_catalogue_rows(self) -> np.ndarray:
-        """Catalogue rows selected in the view, sorted, shape (n,)."""
-        parts = [np.arange(r.top(), r.bottom() + 1)
-                 for r in self.view.selectionModel().selection()]
-        if not parts:
+        """Catalogue rows shown as selected (the Session's, where the filter shows
+        them), sorted, shape (n,)."""
+        mask = self.model.selected_mask
+        if mask is None:
             return np.empty(0, dtype=np.int64)
-        return np.unique(self.model.catalogue_rows(np.concatenate(parts)))
+        shown = self.model.filter_mask
+        return np.flatnonzero(mask if shown is None else mask & shown)
+
+    def _hidden_selected(self) -> RowSet:
+        """Selected rows that the filter hides."""
+        shown = self.model.filter_mask
+        if shown is None:
+            return RowSet()
+        old = self.session.selection.rows.rows
+        return RowSet(old[~shown[old]])
 
     def current_catalogue_row(self) -> int | None:
         """Catalogue row of the view's current index (the focused row), if any."""
@@ -479,14 +506,6 @@ class TablePanel(QWidget):
         selection_model = self.view.selectionModel()
         selection_model.selectionChanged.connect(self._on_view_selection_changed)
         selection_model.currentRowChanged.connect(self._on_current_row_changed)
-
-    def _item_selection(self, catalogue_rows: np.ndarray) -> QItemSelection:
-        selection = QItemSelection()
-        last_column = max(self.model.columnCount() - 1, 0)
-        view_rows = self.model.view_rows(catalogue_rows)
-        for first, last in _runs(np.sort(view_rows[view_rows >= 0])):
-            selection.select(self.model.index(first, 0), self.model.index(last, last_column))
-        return selection
 
     def _on_catalogue_changed(self, catalogue: Catalogue) -> None:
         self._updating = True
@@ -519,17 +538,30 @@ class TablePanel(QWidget):
         finally:
             self._updating = False
 
-    def _on_view_selection_changed(self, *_args: object) -> None:
+    def _on_view_selection_changed(self, selected: QItemSelection,
+                                   deselected: QItemSelection) -> None:
+        """A pick in the table. Qt's selection holds only the user's picks (the
+        Session's selection is drawn by the model): a plain click replaces the shown
+        part of the selection, Ctrl/Shift-clicks add and remove rows."""
         if self._updating or self.session.catalogue is None:
             return
-        rows = RowSet(self.selected_catalogue_rows())
-        mask = self.model.filter_mask
-        if mask is not None:
-            # Rows the filter hides stay selected: only the shown rows were picked.
-            old = self.session.selection.rows.rows
-            rows = rows | RowSet(old[~mask[old]])
+        modifiers = QGuiApplication.keyboardModifiers()
+        extend = bool(modifiers & (Qt.KeyboardModifier.ControlModifier
+                                   | Qt.KeyboardModifier.ShiftModifier))
+        if extend:
+            rows = (self.session.selection.rows | RowSet(self._rows_of(selected))) \
+                - RowSet(self._rows_of(deselected))
+        else:
+            rows = RowSet(self._rows_of(self.view.selectionModel().selection())) \
+                | self._hidden_selected()
         self.session.selection.select(rows, SelectionMode.REPLACE, source=self,
                                       description=f"{len(rows)} rows picked in the table")
+
+    def _rows_of(self, selection: QItemSelection) -> np.ndarray:
+        parts = [np.arange(r.top(), r.bottom() + 1) for r in selection]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(self.model.catalogue_rows(np.concatenate(parts)))
 
     def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._updating or not current.isValid() or self.session.catalogue is None:
@@ -538,6 +570,7 @@ class TablePanel(QWidget):
         self.session.selection.set_focus(row, source=self)
 
     def _on_selection_changed(self, _old: RowSet, new: RowSet, source: object) -> None:
+        self.model.set_selected(new.rows)
         if source is self:
             return
         self._updating = True
@@ -554,11 +587,10 @@ class TablePanel(QWidget):
                 self._scroll_to(int(new.rows[np.argmax(shown >= 0)]))
 
     def _show_selection(self, rows: RowSet) -> None:
-        self.view.selectionModel().select(
-            self._item_selection(rows.rows),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
+        """Draw ``rows`` as selected; Qt's own selection (the user's last picks) is
+        dropped, so the two never disagree. Any size costs the same (no ranges)."""
+        self.model.set_selected(rows.rows)
+        self.view.selectionModel().clearSelection()
 
     def _on_focus_changed(self, row: int | None, source: object) -> None:
         if source is self or row is None:
