@@ -238,8 +238,8 @@ def bench(n: int) -> None:
     updated = (window.image_panel.shown_row == focus and window.lightcurve_panel.shown_row == focus
                and panel._selected_idx.size == len(chosen)
                and second._selected_idx.size == len(chosen)
-               and window.table_panel.view.selectionModel().isRowSelected(
-                   int(window.table_panel.model.view_rows(np.array([focus]))[0])))
+               and window.table_panel.model.selected_mask is not None
+               and bool(window.table_panel.model.selected_mask[focus]))
     emit("selection_propagation_ms", elapsed, "ms", n, selected=len(chosen),
          views="map, second scatter, table, cutout, light curve", all_updated=bool(updated))
     # Where the time goes: the same change delivered to each receiver in turn.
