@@ -193,10 +193,11 @@ class MainWindow(QMainWindow):
 
         self.discovery_panel = DiscoveryPanel(self.session, self.jobs_panel)
         self.docks["discovery"] = self._dock("Discovery", self.discovery_panel,
-                                             area.LeftDockWidgetArea)
+                                             area.LeftDockWidgetArea, scroll=True)
         self.tabifyDockWidget(self.docks["analysis"], self.docks["discovery"])
         self.subsets_panel = SubsetsPanel(self.session)
-        self.docks["subsets"] = self._dock("Subsets", self.subsets_panel, area.LeftDockWidgetArea)
+        self.docks["subsets"] = self._dock("Subsets", self.subsets_panel, area.LeftDockWidgetArea,
+                                           scroll=True)
         self.tabifyDockWidget(self.docks["discovery"], self.docks["subsets"])
         self.docks["analysis"].raise_()
         self.discovery_panel.colour_by_requested.connect(self.colour_by)

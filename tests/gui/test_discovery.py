@@ -52,7 +52,7 @@ def test_buttons_need_an_embedding(window, survey_path: Path) -> None:
 
 def test_the_panel_is_docked_and_in_the_view_menu(window) -> None:
     dock = window.docks["discovery"]
-    assert dock.widget() is window.discovery_panel
+    assert dock.widget().widget() is window.discovery_panel  # inside a scroll area
     assert window.discovery_panel.k_spin.value() == 20
     assert window.discovery_panel.top_spin.value() == 50
     view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")

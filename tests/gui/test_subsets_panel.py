@@ -174,7 +174,7 @@ def test_edit_menu_undo_redo(window, qtbot) -> None:
 
 def test_subsets_dock_is_tabbed_with_discovery(window) -> None:
     dock = window.docks["subsets"]
-    assert dock.widget() is window.subsets_panel
+    assert dock.widget().widget() is window.subsets_panel  # inside a scroll area
     assert dock in window.tabifiedDockWidgets(window.docks["discovery"])
     view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
     assert dock.toggleViewAction() in view_menu.actions()
