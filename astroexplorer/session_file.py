@@ -151,9 +151,15 @@ def is_session_file(path: str | Path) -> bool:
 
 
 def autosave_dir() -> Path:
-    """Folder of autosaved sessions: ``<user cache>/astroexplorer/autosave``."""
+    """Folder of autosaved sessions: ``$ASTROEXPLORER_AUTOSAVE_DIR`` if set, else
+    ``<user cache>/astroexplorer/autosave``."""
+    import os
+
     from platformdirs import user_cache_dir
 
+    override = os.environ.get("ASTROEXPLORER_AUTOSAVE_DIR")
+    if override:
+        return Path(override)
     return Path(user_cache_dir("astroexplorer")) / "autosave"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import warnings
 from collections.abc import Callable
@@ -172,3 +173,8 @@ def wait_for_all_workers(timeout_ms: int = 10_000) -> bool:
         ok = worker.wait(timeout_ms) and ok
         worker.release()
     return ok
+
+
+# A QThread destroyed while it runs aborts the process: at interpreter exit (module
+# globals cleared), wait for the threads still running.
+atexit.register(wait_for_all_workers, 5_000)

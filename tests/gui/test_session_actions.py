@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -315,20 +315,25 @@ def test_cli_gui_session(qtbot, window, catalogue_path: Path, tmp_path: Path,
     out = tmp_path / "s.aexsession"
     assert window.session_actions.save_to(out)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("ASTROEXPLORER_AUTOSAVE_DIR")  # the default folder, under the cache
     app = QApplication.instance()
     seen = {}
 
-    def check() -> None:
-        win = getattr(app, "_astroexplorer_window", None)
-        if win is not None and win.session.embedding is not None:
-            win.prewarm_workers = False  # no UMAP worker process in a test
-            seen["window"] = win
-            seen["autosave"] = win.session_actions.autosave_path
-            app.quit()
-        else:
-            QTimer.singleShot(20, check)
+    def fake_exec(_self=None) -> int:
+        # The start-up work runs instead of a real event loop (quitting a real loop
+        # leaves Qt's zero timers stalled for the tests that follow).
+        def ready() -> bool:
+            win = getattr(app, "_astroexplorer_window", None)
+            return win is not None and win.session.embedding is not None
 
-    QTimer.singleShot(0, check)
+        qtbot.waitUntil(ready, timeout=30_000)
+        win = app._astroexplorer_window
+        win.prewarm_workers = False  # no UMAP worker process in a test
+        seen["window"] = win
+        seen["autosave"] = win.session_actions.autosave_path
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
     assert main(["gui", "--session", str(out)]) == 0
     win = seen["window"]
     del app._astroexplorer_window
