@@ -390,15 +390,8 @@ class MainWindow(QMainWindow):
         (asking before replacing it) and open it; a job with progress and Cancel, run
         in a worker process."""
         out = Path(out)
-        overwrite = False
-        if out.exists():
-            if not self._confirm_replace(out):
-                return False
-            overwrite = True
-        try:
-            check_output_path(out, overwrite, [Path(image)])
-        except UserError as exc:
-            self.show_error("Cannot detect sources", str(exc))
+        overwrite = self._may_write(out, [Path(image)], "Cannot detect sources")
+        if overwrite is None:
             return False
         worker = self.jobs_panel.start(
             "detect", f"Detecting sources in {Path(image).name}",
@@ -436,6 +429,21 @@ class MainWindow(QMainWindow):
         if where.size and where[0] + 1 < len(rows):
             return int(rows[where[0] + 1])
         return None
+
+    def _may_write(self, out: Path, inputs: list[Path | None], title: str) -> bool | None:
+        """Whether ``out`` may be written: asks before replacing a file, refuses an
+        input. Returns the ``overwrite`` flag to write with, or None (refused; said)."""
+        overwrite = False
+        if out.exists():
+            if not self._confirm_replace(out):
+                return None
+            overwrite = True
+        try:
+            check_output_path(out, overwrite, inputs)
+        except UserError as exc:
+            self.show_error(title, str(exc))
+            return None
+        return overwrite
 
     def _confirm_replace(self, out: Path) -> bool:
         answer = QMessageBox.question(
@@ -601,17 +609,10 @@ class MainWindow(QMainWindow):
         if not self._can_export():
             return False
         out = Path(out)
-        overwrite = False
-        if out.exists():
-            if not self._confirm_replace(out):
-                return False
-            overwrite = True
         session = self.session
         catalogue, rows = session.catalogue, session.selection.rows
-        try:
-            check_output_path(out, overwrite, [catalogue.path])
-        except UserError as exc:
-            self.show_error("Cannot export the selection", str(exc))
+        overwrite = self._may_write(out, [catalogue.path], "Cannot export the selection")
+        if overwrite is None:
             return False
         options = dict(embedding=session.embedding, projection=session.projection,
                        description=session.selection.description, overwrite=overwrite,
