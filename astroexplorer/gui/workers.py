@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,10 @@ def short_error(exc: BaseException, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "\u2026"
 
 
+#: Shortest interval between two progress reports forwarded to the GUI thread (s).
+PROGRESS_INTERVAL_S = 0.03
+
+
 class _JobThread(QThread):
     """Runs one job with :func:`run_sync` and keeps its outcome for the GUI thread."""
 
@@ -42,10 +47,24 @@ class _JobThread(QThread):
         self.outcome: tuple[str, Any] = ("failed", f"the job {name} ended without a result")
         self.setObjectName(f"job:{name}")
 
+    def _throttled_emit(self, progress: Any) -> None:
+        """Forward at most one report per ``PROGRESS_INTERVAL_S`` (the GUI only
+        repaints that often): a job that yields in a tight loop must not flood the
+        event loop with queued signals."""
+        now = time.monotonic()
+        if now - self._last_emit >= PROGRESS_INTERVAL_S:
+            self._last_emit = now
+            self._held = None
+            self.progress.emit(progress)
+        else:
+            self._held = progress  # forwarded at the end if nothing follows
+
     def run(self) -> None:  # runs in the worker thread
+        self._last_emit = -1.0
+        self._held: Any = None
         try:
             job = self._job() if callable(self._job) else self._job
-            result = run_sync(job, self.progress.emit, self._token)
+            result = run_sync(job, self._throttled_emit, self._token)
         except Cancelled:
             self.outcome = ("cancelled", None)
         except UserError as exc:
@@ -57,6 +76,9 @@ class _JobThread(QThread):
             self.outcome = ("cancelled", None) if self._token.cancelled else ("finished", result)
         finally:
             self._job = None  # drop the generator (and its frames) in this thread
+            if self._held is not None:  # the last report always arrives
+                self.progress.emit(self._held)
+                self._held = None
 
 
 class JobWorker(QObject):

@@ -39,8 +39,11 @@ def test_worker_reports_progress_and_result(qtbot) -> None:
     with qtbot.waitSignal(worker.finished, timeout=5000) as blocker:
         worker.start()
     assert blocker.args == ["done"]
-    qtbot.waitUntil(lambda: len(seen) == 3)
-    assert [p.step for p in seen] == [1, 2, 3]
+    # Reports are forwarded at most every PROGRESS_INTERVAL_S; the first and the
+    # last always arrive, in order.
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].step == 3)
+    steps = [p.step for p in seen]
+    assert steps[0] == 1 and steps == sorted(steps)
     assert not worker.is_running()
 
 
