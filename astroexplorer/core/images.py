@@ -32,6 +32,13 @@ class ImageSource:
         """Cutouts of several rows, shape ``(n, C, H, W)`` float32, in the order given."""
         raise NotImplementedError
 
+    def checked_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """``rows`` as a flat int64 array; ``IndexError`` if any is outside 0..N-1."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"cutout row out of range 0..{len(self) - 1}")
+        return rows
+
     def wcs(self, row: int):
         """The celestial WCS (``astropy.wcs.WCS``) of row ``row``'s cutout, pixel
         (0, 0) at the cutout's first array element, or None if unknown."""
@@ -85,9 +92,7 @@ class ArrayImageSource(ImageSource):
         return tuple(int(s) for s in self._data.shape[1:])  # type: ignore[return-value]
 
     def get_many(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-        rows = np.asarray(rows, dtype=np.int64)
-        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
-            raise IndexError(f"cutout row out of range 0..{len(self) - 1}")
+        rows = self.checked_rows(rows)
         # Sorted fancy indexing reads a memory map sequentially; restore order after.
         order = np.argsort(rows, kind="stable")
         out = np.empty((rows.size, *self.shape), dtype=np.float32)

@@ -205,12 +205,10 @@ class HDF5ImageSource(ImageSource):
 
     def get_many(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """Cutouts of ``rows``, shape ``(n, C, H, W)`` float32, in the order given."""
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        rows = self.checked_rows(rows)
         out = np.empty((rows.size, *self._shape), dtype=np.float32)
         if rows.size == 0:
             return out
-        if rows.min() < 0 or rows.max() >= self._n:
-            raise IndexError(f"cutout row out of range 0..{self._n - 1}")
         # h5py wants increasing, distinct indices: read sorted unique rows, then
         # put them back in the order asked. A dense span is read as one slice.
         unique, inverse = np.unique(rows, return_inverse=True)
@@ -729,9 +727,7 @@ class FileImageSource(ImageSource):
             A file exists but cannot be read as an image, or has a band count that
             cannot be matched to the others'.
         """
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
-            raise IndexError(f"cutout row out of range 0..{len(self) - 1}")
+        rows = self.checked_rows(rows)
         out = np.empty((rows.size, *self._shape), dtype=np.float32)
         for k, row in enumerate(rows):
             out[k] = self._cutout(int(row))

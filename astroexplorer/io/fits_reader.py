@@ -158,9 +158,7 @@ class _FitsCubeSource(ArrayImageSource):
             os.close(fd)
 
     def get_many(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-        rows = np.asarray(rows, dtype=np.int64)
-        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
-            raise IndexError(f"cutout row out of range 0..{len(self) - 1}")
+        rows = self.checked_rows(rows)
         order = np.argsort(rows, kind="stable")
         self._prefetch(rows[order])
         stored = self._data[rows[order]]
@@ -216,9 +214,7 @@ class _PerObjectSource(ImageSource):
         return tuple(int(v) for v in self._shape)  # type: ignore[return-value]
 
     def get_many(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-        rows = np.asarray(rows, dtype=np.int64)
-        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
-            raise IndexError(f"cutout row out of range 0..{len(self) - 1}")
+        rows = self.checked_rows(rows)
         out = np.empty((rows.size, *self.shape), dtype=np.float32)
         for k, row in enumerate(rows):
             out[k] = np.asarray(self._hdul[int(self._indices[row])].data,
