@@ -17,13 +17,19 @@ __all__ = ["MethodEntry", "Registry"]
 
 @dataclass(frozen=True)
 class MethodEntry:
-    """One registered method: its name, a label for menus, and its job function."""
+    """One registered method: its name, a label for menus, and its job function.
+
+    ``needs`` names an optional heavy dependency ("torch"); ``modality`` says what
+    the job takes for embedding methods ("image": an ImageSource, "lightcurve": a
+    LightCurveSource).
+    """
 
     name: str
     label: str
     target: str | Callable[..., Any]
     description: str = ""
     needs: str = ""
+    modality: str = "image"
 
     def load(self) -> Callable[..., Any]:
         """The job function, importing its module now if given by name."""

@@ -53,26 +53,37 @@ EMBEDDING_METHODS.register(MethodEntry(
     "principal components of arcsinh-normalised pixels (baseline)",
 ))
 EMBEDDING_METHODS.register(MethodEntry(
-    "simclr", "SimCLR", "astroexplorer.ml.simclr:simclr_job",
+    "simclr", "SimCLR", "astroexplorer.ml.image_ssl:simclr_job",
     "self-supervised contrastive CNN trained on augmented cutout pairs", needs="torch",
 ))
 
 
 def check_embeddable(method: str, catalogue: Catalogue) -> MethodEntry:
-    """The registry entry of ``method``, after checking ``catalogue`` can be embedded.
+    """The registry entry of ``method``, after checking ``catalogue`` has the data it
+    embeds (cutouts for image methods, light curves for light-curve methods).
 
     Raises
     ------
     UserError
-        If the method is unknown or the catalogue has no cutouts.
+        If the method is unknown or the catalogue lacks that data.
     """
     entry = EMBEDDING_METHODS[method]
-    if catalogue.images is None:
+    if entry.modality == "lightcurve":
+        if catalogue.lightcurves is None:
+            raise UserError(f"the catalogue {catalogue.name} has no light curves to embed "
+                            f"with {entry.label}")
+    elif catalogue.images is None:
         raise UserError(f"the catalogue {catalogue.name} has no cutouts to embed")
     return entry
 
 
+def embedding_data(entry: MethodEntry, catalogue: Catalogue):
+    """What ``entry``'s job embeds: the catalogue's ImageSource or LightCurveSource."""
+    return catalogue.lightcurves if entry.modality == "lightcurve" else catalogue.images
+
+
 def embedding_job(method: str, catalogue: Catalogue, **options) -> Job[Embedding]:
-    """The job computing ``method``'s embedding of a catalogue's cutouts
-    (:class:`UserError` as in :func:`check_embeddable`)."""
-    return check_embeddable(method, catalogue).load()(catalogue.images, **options)
+    """The job computing ``method``'s embedding of a catalogue's cutouts or light
+    curves (:class:`UserError` as in :func:`check_embeddable`)."""
+    entry = check_embeddable(method, catalogue)
+    return entry.load()(embedding_data(entry, catalogue), **options)

@@ -12,8 +12,8 @@ from .device import (
     select_device,
 )
 from .encoders import MIN_IMAGE_SIZE, ProjectionHead, SmallCNNEncoder
+from .image_ssl import simclr_job
 from .losses import nt_xent_loss
-from .simclr import simclr_job
 
 __all__ = [
     "MIN_IMAGE_SIZE", "ProjectionHead", "SkyAugment", "SmallCNNEncoder", "available_cpus",

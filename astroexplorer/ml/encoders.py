@@ -42,9 +42,10 @@ class SmallCNNEncoder(nn.Module):
     """A small ResNet-style encoder from cutouts to representation vectors.
 
     Architecture: a 3x3 stem at full resolution, then three residual stages of
-    widths ``width, 2*width, 4*width``, each downsampling by 2, a final residual
-    block, global average pooling and a linear map to ``dim``. Works for any number
-    of bands and any ``H, W >= 16`` (the pooling removes the spatial size).
+    widths ``width, 2*width, 4*width``, each of ``depth`` blocks and downsampling by
+    2, a final residual block, global average pooling and a linear map to ``dim``.
+    Works for any number of bands and any ``H, W >= 16`` (the pooling removes the
+    spatial size).
 
     Parameters
     ----------
@@ -54,6 +55,8 @@ class SmallCNNEncoder(nn.Module):
         Size ``D`` of the representation.
     width : int
         Channels of the first stage; cost grows roughly as ``width**2``.
+    depth : int
+        Residual blocks per stage (1 = 8 convolutions in all, 2 = 14, ...).
 
     Notes
     -----
@@ -61,23 +64,24 @@ class SmallCNNEncoder(nn.Module):
     returns ``(B, D)``.
     """
 
-    def __init__(self, in_channels: int, dim: int = 128, width: int = 32) -> None:
+    def __init__(self, in_channels: int, dim: int = 128, width: int = 32, depth: int = 1) -> None:
         super().__init__()
-        if in_channels < 1 or dim < 1 or width < 1:
-            raise ValueError("in_channels, dim and width must all be positive")
+        if in_channels < 1 or dim < 1 or width < 1 or depth < 1:
+            raise ValueError("in_channels, dim, width and depth must all be positive")
         self.in_channels = in_channels
         self.dim = dim
         self.width = width
+        self.depth = depth
         w = width
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)
         )
-        self.stages = nn.Sequential(
-            _ResidualBlock(w, w, stride=2),
-            _ResidualBlock(w, 2 * w, stride=2),
-            _ResidualBlock(2 * w, 4 * w, stride=2),
-            _ResidualBlock(4 * w, 4 * w, stride=1),
-        )
+        blocks: list[nn.Module] = []
+        for c_in, c_out in ((w, w), (w, 2 * w), (2 * w, 4 * w)):
+            blocks.append(_ResidualBlock(c_in, c_out, stride=2))
+            blocks.extend(_ResidualBlock(c_out, c_out) for _ in range(depth - 1))
+        blocks.append(_ResidualBlock(4 * w, 4 * w, stride=1))
+        self.stages = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(4 * w, dim)
         for m in self.modules():

@@ -7,7 +7,7 @@ import torch
 from astroexplorer.core.errors import UserError
 from astroexplorer.core.images import ArrayImageSource, ImageSource
 from astroexplorer.jobs.base import Cancelled, CancelToken, Progress, run_sync
-from astroexplorer.ml.simclr import simclr_job
+from astroexplorer.ml.image_ssl import simclr_job
 
 # Small and fast: the whole module runs in seconds on two CPU cores.
 FAST = {"batch_size": 32, "dim": 16, "width": 8}
@@ -83,7 +83,7 @@ def test_embeds_every_row_reproducibly(data):
     assert [r.step for r in reports] == list(range(6))
     assert all(r.total == 5 for r in reports)
     assert reports[1].message.startswith("epoch 1/2, loss ")
-    assert set(reports[1].metrics) == {"epoch", "loss", "images_per_s", "eta_s"}
+    assert set(reports[1].metrics) == {"epoch", "loss", "images_per_s", "objects_per_s", "eta_s"}
     assert reports[-1].message == "embedding 64/64 cutouts"
     again, _ = _run(src, epochs=2, seed=1)
     assert np.array_equal(emb.vectors, again.vectors)
@@ -118,8 +118,9 @@ def test_cancel_after_the_first_training_batch_stops_at_once(data):
     with pytest.raises(Cancelled):
         run_sync(job, on_progress, token)
     assert [r.message.split(",")[0] for r in reports] == ["fitting band scales", "epoch 1/5"]
-    # One read to fit the band scales, one training batch, and nothing after the cancel.
-    assert len(src.reads) == 2 and src.reads[1].size == 32
+    # One read to fit the band scales, one to fingerprint the data (for checkpoints),
+    # one training batch, and nothing after the cancel.
+    assert len(src.reads) == 3 and src.reads[2].size == 32
 
 
 def test_max_train_subsamples_training_but_embeds_all_rows(data):
@@ -129,9 +130,9 @@ def test_max_train_subsamples_training_but_embeds_all_rows(data):
     assert emb.config["n_train"] == 20
     training = [r for r in reports if r.message.startswith("epoch")]
     assert len(training) == 1  # 20 rows make one batch of 32
-    train_rows = src.reads[1]
+    train_rows = src.reads[2]  # after the band scales and the fingerprint
     assert train_rows.size == 20 and np.all(np.diff(train_rows) > 0)  # sorted reads
-    assert np.concatenate(src.reads[2:]).tolist() == list(range(64))
+    assert np.concatenate(src.reads[3:]).tolist() == list(range(64))
 
 
 def test_handles_nans_single_band_and_oblong_cutouts():
@@ -182,3 +183,49 @@ def test_one_mixed_precision_epoch_on_cuda(data):
     assert emb.vectors.shape == (64, 16) and emb.vectors.dtype == np.float32
     assert np.isfinite(emb.vectors).all()
     assert all(np.isfinite(r.metrics["loss"]) for r in reports if r.metrics)
+
+
+def test_resume_after_cancel_gives_the_uninterrupted_result(data, tmp_path):
+    src = ArrayImageSource(data[0])
+    whole, _ = _run(src, epochs=3, seed=4)
+    ckpt = tmp_path / "run.safetensors"
+    token = CancelToken()
+
+    def cancel_in_epoch_2(p: Progress) -> None:
+        if p.message.startswith("epoch 2/3"):
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        run_sync(simclr_job(src, epochs=3, seed=4, checkpoint=ckpt, **FAST), cancel_in_epoch_2, token)
+    assert ckpt.exists() and not list(tmp_path.glob(".*tmp"))
+    resumed, reports = _run(src, epochs=3, seed=4, checkpoint=ckpt, resume=True)
+    assert reports[1].message.startswith("epoch 2/3")  # epoch 1 was not trained again
+    assert resumed.config["resumed_from_epoch"] == 1
+    assert resumed.config["epoch_losses"] == whole.config["epoch_losses"]
+    assert np.array_equal(resumed.vectors, whole.vectors)
+
+
+def test_a_checkpoint_only_resumes_its_own_run(data, tmp_path):
+    ckpt = tmp_path / "run.safetensors"
+    _run(ArrayImageSource(data[0]), epochs=1, checkpoint=ckpt)
+    with pytest.raises(UserError, match="different run"):
+        _run(ArrayImageSource(data[0]), epochs=1, lr=5e-4, checkpoint=ckpt, resume=True)
+    with pytest.raises(UserError, match="different run"):
+        _run(ArrayImageSource(data[0][::-1].copy()), epochs=1, checkpoint=ckpt, resume=True)
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(UserError, match="bad.safetensors is not a readable"):
+        _run(ArrayImageSource(data[0]), epochs=1, checkpoint=bad, resume=True)
+    assert bad.read_bytes() == b"not a checkpoint at all"  # never overwritten by a refused run
+
+
+def test_input_size_and_depth_configure_the_encoder(data):
+    src = ArrayImageSource(data[0])
+    emb, _ = _run(src, epochs=1, input_size=16, depth=2)
+    assert emb.vectors.shape == (64, 16) and np.isfinite(emb.vectors).all()
+    assert emb.config["encoder"] == {"name": "SmallCNNEncoder", "width": 8, "depth": 2,
+                                     "input_size": 16}
+    with pytest.raises(UserError, match="resampled to 8x8"):
+        simclr_job(src, input_size=8)
+    with pytest.raises(UserError, match="no option colour_jitter"):
+        simclr_job(src, colour_jitter=True)

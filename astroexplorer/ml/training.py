@@ -1,0 +1,305 @@
+"""What every self-supervised training run shares, whatever the modality.
+
+A :class:`Trainer` owns the optimiser (AdamW), the cosine learning-rate schedule,
+mixed precision on CUDA, the epoch loop with its progress reports, the check for a
+diverged loss, and checkpoints: written with safetensors (tensors plus a JSON
+header, never pickle) at the end of every epoch, atomically, and read back to
+resume a run that was cancelled or crashed. :func:`embed_in_batches` is the
+matching inference loop.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..core.errors import UserError
+from ..jobs.base import Progress
+from .device import describe_device
+
+__all__ = ["CHECKPOINT_FORMAT", "Trainer", "embed_in_batches", "read_checkpoint_info"]
+
+#: Written in every checkpoint's header; a file without it is not ours.
+CHECKPOINT_FORMAT = "astroexplorer-checkpoint-1"
+_WEIGHT_DECAY = 1e-4
+
+
+def _amp_dtype(dev: torch.device) -> torch.dtype | None:
+    if dev.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with tensors and numpy scalars turned into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class Trainer:
+    """Optimisation, mixed precision, progress and checkpoints of one training run.
+
+    Parameters
+    ----------
+    modules : dict of str to nn.Module
+        Every module whose state belongs in a checkpoint (trained or not, e.g. a
+        BYOL momentum target), already on ``device``.
+    trainable : iterable of nn.Parameter
+        What the optimiser updates.
+    device : torch.device
+    lr : float
+        Peak learning rate; the cosine schedule decays it to ``lr / 100`` over
+        ``total_steps``.
+    total_steps : int
+        Optimiser steps of the whole run (epochs x batches per epoch).
+    identity : dict
+        JSON-able description of the run (method, options, data fingerprint). A
+        checkpoint resumes only a run with the same identity.
+    checkpoint : str or Path, optional
+        Where to write the checkpoint after each epoch (``.safetensors``).
+    resume : bool
+        Continue from ``checkpoint`` if it exists (its identity must match).
+    rng : numpy Generator
+        The run's generator for shuffling; its state is checkpointed.
+    torch_generator : torch.Generator
+        The run's generator for augmentations and masks; its state is checkpointed.
+    """
+
+    def __init__(
+        self, modules: dict[str, nn.Module], trainable: Iterable[nn.Parameter], device: torch.device,
+        lr: float, total_steps: int, identity: dict, rng: np.random.Generator,
+        torch_generator: torch.Generator, checkpoint: str | Path | None = None,
+        resume: bool = False, weight_decay: float = _WEIGHT_DECAY,
+    ) -> None:
+        self.modules = modules
+        self.device = device
+        self.identity = _jsonable(identity)
+        self.rng = rng
+        self.torch_generator = torch_generator
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.amp_dtype = _amp_dtype(device)
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
+        self.optimizer = torch.optim.AdamW(list(trainable), lr=lr, weight_decay=weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+            self.optimizer, T_max=max(total_steps, 1), eta_min=lr * 0.01)
+        self.weight_decay = weight_decay
+        self.epoch_losses: list[float] = []
+        self.start_epoch = 0
+        self.resumed_from: str | None = None
+        self.train_seconds = 0.0
+        if resume and self.checkpoint is not None and self.checkpoint.exists():
+            self._restore(self.checkpoint)
+
+    # -- one step ---------------------------------------------------------------
+    def autocast(self) -> AbstractContextManager:
+        """Mixed precision on CUDA (bf16, or fp16 with loss scaling); nothing elsewhere."""
+        if self.amp_dtype is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    @property
+    def amp(self) -> str:
+        return {None: "none", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.amp_dtype]
+
+    def step(self, loss: torch.Tensor) -> float:
+        """Back-propagate ``loss``, take one optimiser and schedule step; the loss value."""
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        self.scheduler.step()
+        return float(loss.detach())
+
+    # -- the epoch loop -----------------------------------------------------------
+    def fit(
+        self, epochs: int, batches: Callable[[int], Iterator[tuple[int, Any]]],
+        train_step: Callable[[Any], float], steps_per_epoch: int, total: int,
+        what: str = "objects", method: str = "training", infer_objects: int = 0,
+        infer_cost: float = 1.0 / 6.0,
+    ) -> Iterator[Progress]:
+        """Train from ``start_epoch`` to ``epochs``, yielding one Progress per batch.
+
+        ``batches(epoch)`` yields ``(n_objects, batch)``; ``train_step(batch)``
+        returns the batch's loss. A checkpoint is written after each epoch. The
+        ETA counts the remaining epochs plus embedding ``infer_objects`` objects at
+        ``infer_cost`` of a training object each.
+
+        Raises
+        ------
+        UserError
+            When a loss is not finite (diverged training).
+        """
+        t_start = time.perf_counter()
+        done_steps = 0
+        for epoch in range(self.start_epoch, epochs):
+            for module in self.modules.values():
+                module.train()
+            seen, loss_sum, n_batches, t0 = 0, 0.0, 0, time.perf_counter()
+            for n_objects, batch in batches(epoch):
+                loss = train_step(batch)
+                if not math.isfinite(loss):
+                    raise UserError(f"{method} training diverged (loss {loss}) in epoch "
+                                    f"{epoch + 1}; try a lower learning rate.")
+                done_steps += 1
+                seen += n_objects
+                loss_sum += loss
+                n_batches += 1
+                now = time.perf_counter()
+                per_step = (now - t_start) / done_steps
+                left = (epochs - epoch) * steps_per_epoch - (n_batches)
+                per_object = per_step / max(n_objects, 1)
+                eta = left * per_step + infer_objects * infer_cost * per_object
+                step = epoch * steps_per_epoch + n_batches
+                metrics = {"epoch": float(epoch + 1), "loss": loss,
+                           "objects_per_s": seen / max(now - t0, 1e-9), "eta_s": eta}
+                metrics["images_per_s"] = metrics["objects_per_s"]
+                yield Progress(step, total, f"epoch {epoch + 1}/{epochs}, loss {loss:.4f}", metrics)
+            self.epoch_losses.append(loss_sum / max(n_batches, 1))
+            self.train_seconds += time.perf_counter() - t0
+            if self.checkpoint is not None:
+                self._save(self.checkpoint, epoch + 1)
+        for module in self.modules.values():
+            module.eval()
+
+    def summary(self) -> dict:
+        """Facts about the run for an Embedding's config."""
+        return {"device": describe_device(self.device), "amp": self.amp, "optimizer": "AdamW",
+                "weight_decay": self.weight_decay, "schedule": "cosine",
+                "epoch_losses": list(self.epoch_losses), "train_seconds": self.train_seconds,
+                "checkpoint": str(self.checkpoint) if self.checkpoint else None,
+                "resumed_from_epoch": self.start_epoch if self.resumed_from else None}
+
+    # -- checkpoints ----------------------------------------------------------------
+    def _save(self, path: Path, epochs_done: int) -> None:
+        from safetensors.torch import save_file
+
+        tensors: dict[str, torch.Tensor] = {}
+        for name, module in self.modules.items():
+            for key, value in module.state_dict().items():
+                tensors[f"model.{name}.{key}"] = value
+        opt_state = self.optimizer.state_dict()
+        for index, state in opt_state["state"].items():
+            for key, value in state.items():
+                t = value if isinstance(value, torch.Tensor) else torch.tensor(value)
+                tensors[f"optim.{index}.{key}"] = t
+        tensors["rng.torch"] = self.torch_generator.get_state()
+        if self.scaler is not None:
+            tensors["amp.scale"] = torch.tensor(self.scaler.get_scale())
+        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+        meta = {
+            "format": CHECKPOINT_FORMAT, "identity": self.identity, "epochs_done": epochs_done,
+            "epoch_losses": self.epoch_losses, "train_seconds": self.train_seconds,
+            "param_groups": _jsonable(opt_state["param_groups"]),
+            "scheduler": _jsonable(self.scheduler.state_dict()),
+            "rng_numpy": _jsonable(self.rng.bit_generator.state),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            save_file(tensors, str(tmp), metadata={"astroexplorer": json.dumps(meta)})
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _restore(self, path: Path) -> None:
+        from safetensors.torch import load_file
+
+        meta = read_checkpoint_info(path)
+        if meta["identity"] != self.identity:
+            raise UserError(
+                f"The checkpoint {path} was written by a different run (other data, method "
+                "or options); it cannot resume this one. Start afresh or choose another "
+                "checkpoint file.")
+        tensors = load_file(str(path))
+        for name, module in self.modules.items():
+            prefix = f"model.{name}."
+            state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            module.load_state_dict(state)
+        opt_state: dict = {"state": {}, "param_groups": meta["param_groups"]}
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, index, name = key.split(".", 2)
+                opt_state["state"].setdefault(int(index), {})[name] = value
+        self.optimizer.load_state_dict(opt_state)
+        self.scheduler.load_state_dict(meta["scheduler"])
+        self.torch_generator.set_state(tensors["rng.torch"])
+        if self.scaler is not None and "amp.scale" in tensors:
+            self.scaler.update(float(tensors["amp.scale"]))
+        state = meta["rng_numpy"]
+        self.rng.bit_generator.state = state
+        self.epoch_losses = list(meta["epoch_losses"])
+        self.train_seconds = float(meta["train_seconds"])
+        self.start_epoch = int(meta["epochs_done"])
+        self.resumed_from = str(path)
+
+
+def read_checkpoint_info(path: str | Path) -> dict:
+    """The JSON header of a checkpoint (identity, epochs done, losses...), tensors unread.
+
+    Raises
+    ------
+    UserError
+        If the file is missing, not a safetensors file or not an AstroExplorer checkpoint.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header = f.metadata() or {}
+    except FileNotFoundError:
+        raise UserError(f"The checkpoint {path} does not exist.") from None
+    except Exception as exc:  # safetensors raises its own error types for corrupt files
+        raise UserError(f"{path} is not a readable safetensors checkpoint ({exc}).") from None
+    try:
+        meta = json.loads(header["astroexplorer"])
+        assert meta["format"] == CHECKPOINT_FORMAT
+    except (KeyError, ValueError, AssertionError, TypeError):
+        raise UserError(f"{path} is a safetensors file but not an AstroExplorer checkpoint.") from None
+    return meta
+
+
+def embed_in_batches(
+    encode: Callable[[Any], torch.Tensor], batches: Iterable[tuple[np.ndarray, Any]], n: int,
+    dim: int, step0: int, total: int, what: str = "objects", metrics: dict | None = None,
+) -> Iterator[Progress]:
+    """Fill and return (through ``StopIteration.value``) an ``(n, dim)`` float32 array.
+
+    ``batches`` yields ``(rows, batch)``; ``encode(batch)`` returns ``(len(rows),
+    dim)``, run under ``torch.inference_mode``. One Progress per batch, numbered
+    from ``step0 + 1``.
+    """
+    vectors = np.empty((n, dim), dtype=np.float32)
+    done, t0 = 0, time.perf_counter()
+    for k, (rows, batch) in enumerate(batches):
+        # Enter the mode per batch: a thread-local mode must not leak to the caller
+        # across a yield.
+        with torch.inference_mode():
+            vectors[rows] = encode(batch).float().cpu().numpy()
+        done += len(rows)
+        rate = done / max(time.perf_counter() - t0, 1e-9)
+        m = {**(metrics or {}), "objects_per_s": rate, "images_per_s": rate,
+             "eta_s": (n - done) / rate}
+        yield Progress(step0 + k + 1, total, f"embedding {done:,}/{n:,} {what}", m)
+    return vectors
