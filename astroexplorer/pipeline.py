@@ -12,7 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis.embedding import check_embeddable, embedding_job
+from .analysis.embedding import (
+    cached_embedding_job,
+    check_embeddable,
+    embedding_cache_key,
+    embedding_job,
+)
+from .analysis.embedding_cache import EmbeddingCache
 from .core.catalogue import Catalogue, Embedding, Projection
 from .core.errors import UserError
 from .core.rowset import RowSet
@@ -25,15 +31,20 @@ __all__ = ["embed_file_job", "embedding_job_for", "detect_and_cut_file_job", "ex
 
 
 def embed_file_job(method: str, path: str, n_rows: int, open_options: OpenOptions | None = None,
-                   **options) -> Job[Embedding]:
+                   cache_folder: str | None = None, **options) -> Job[Embedding]:
     """Read the catalogue at ``path`` (with ``open_options``, as the caller did) and
-    compute ``method``'s embedding of it.
+    compute ``method``'s embedding of it (through the cache in ``cache_folder``, if
+    given).
 
     ``n_rows`` is the row count the caller saw; a file that changed since is refused
     rather than giving vectors misaligned with the caller's rows.
     """
     catalogue = _reread(path, n_rows, open_options)
-    return (yield from embedding_job(method, catalogue, **options))
+    if cache_folder is not None:
+        job = cached_embedding_job(method, catalogue, EmbeddingCache(cache_folder), **options)
+    else:
+        job = embedding_job(method, catalogue, **options)
+    return (yield from job)
 
 
 def _reread(path: str, n_rows: int, open_options: OpenOptions | None) -> Catalogue:
@@ -46,17 +57,24 @@ def _reread(path: str, n_rows: int, open_options: OpenOptions | None) -> Catalog
     return catalogue
 
 
-def embedding_job_for(method: str, catalogue: Catalogue, **options) -> Job[Embedding]:
+def embedding_job_for(method: str, catalogue: Catalogue, cache: EmbeddingCache | None = None,
+                      **options) -> Job[Embedding]:
     """The job computing ``method``'s embedding of ``catalogue``: in a worker process
     when the catalogue was read from a file, else in the caller's thread.
 
-    The method and the cutouts are checked here, before any process starts.
+    The method and the data are checked here, before any process starts. With a
+    ``cache``, an embedding computed before is returned at once (no process), and a
+    new one is stored in it (see :func:`cached_embedding_job`).
     """
     check_embeddable(method, catalogue)
+    if cache is not None and (catalogue.path is None or cache.get(
+            embedding_cache_key(method, catalogue, options)) is not None):
+        return cached_embedding_job(method, catalogue, cache, **options)
     if catalogue.path is None:
         return embedding_job(method, catalogue, **options)
     return run_in_process(embed_file_job, method, str(catalogue.path), len(catalogue),
-                          catalogue.open_options, **options)
+                          catalogue.open_options, str(cache.folder) if cache else None,
+                          **options)
 
 
 def detect_and_cut_file_job(image: str, out: str, overwrite: bool = False,

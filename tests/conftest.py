@@ -9,6 +9,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # autosave left there would make every window offer to recover it); each test gets
 # its own below.
 os.environ["ASTROEXPLORER_AUTOSAVE_DIR"] = tempfile.mkdtemp(prefix="astroexplorer-autosave-")
+# Likewise cached embeddings and checkpoints: never the user's cache, fresh per test.
+os.environ["ASTROEXPLORER_CACHE_DIR"] = tempfile.mkdtemp(prefix="astroexplorer-cache-")
 
 import pytest  # noqa: E402
 
@@ -27,3 +29,4 @@ def _own_autosave_folder(tmp_path_factory: pytest.TempPathFactory,
     """A fresh autosave folder per test: one test's crash autosave is not offered for
     recovery in the next test's window."""
     monkeypatch.setenv("ASTROEXPLORER_AUTOSAVE_DIR", str(tmp_path_factory.mktemp("autosave")))
+    monkeypatch.setenv("ASTROEXPLORER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

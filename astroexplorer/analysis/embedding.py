@@ -9,10 +9,11 @@ from ..core.errors import UserError
 from ..core.images import ImageSource
 from ..jobs.base import Job, Progress
 from ..registry import MethodEntry, Registry
+from .embedding_cache import EmbeddingCache, cache_key, fingerprint_images, fingerprint_lightcurves
 from .preprocess import fit_band_scales, normalise_cutouts
 
 __all__ = ["EMBEDDING_METHODS", "DEFAULT_EPOCHS", "pca_pixels_job", "check_embeddable",
-           "embedding_job"]
+           "embedding_job", "embedding_data", "embedding_cache_key", "cached_embedding_job"]
 
 EMBEDDING_METHODS = Registry("embedding")
 
@@ -80,6 +81,48 @@ def check_embeddable(method: str, catalogue: Catalogue) -> MethodEntry:
 def embedding_data(entry: MethodEntry, catalogue: Catalogue):
     """What ``entry``'s job embeds: the catalogue's ImageSource or LightCurveSource."""
     return catalogue.lightcurves if entry.modality == "lightcurve" else catalogue.images
+
+
+def embedding_cache_key(method: str, catalogue: Catalogue, options: dict) -> str:
+    """The cache key of ``method`` with ``options`` on ``catalogue``'s data (see
+    :func:`~.embedding_cache.cache_key`); reads 64 rows to fingerprint the data."""
+    entry = check_embeddable(method, catalogue)
+    data = embedding_data(entry, catalogue)
+    fingerprint = (fingerprint_lightcurves(data) if entry.modality == "lightcurve"
+                   else fingerprint_images(data))
+    return cache_key(fingerprint, entry.name, options)
+
+
+def _found(embedding: Embedding) -> Job[Embedding]:
+    yield Progress(1, 1, "embedding found in the cache")
+    return embedding
+
+
+def cached_embedding_job(method: str, catalogue: Catalogue, cache: EmbeddingCache,
+                         **options) -> Job[Embedding]:
+    """:func:`embedding_job` through ``cache``: the stored embedding when the data and
+    options were seen before, else computed, then stored.
+
+    A learned method's training checkpoint goes next to the cache entry (unless
+    ``options`` name one) and resumes automatically, so a cancelled run restarts
+    from its last finished epoch. The returned config carries ``cache_key``.
+    """
+    key = embedding_cache_key(method, catalogue, options)
+    hit = cache.get(key)
+    if hit is not None:
+        return _found(hit)
+    entry = EMBEDDING_METHODS[method]
+    if entry.needs == "torch" and options.get("checkpoint") is None:
+        options = {**options, "checkpoint": str(cache.checkpoint_path(key)), "resume": True}
+    return _compute_and_store(entry, catalogue, cache, key, options)
+
+
+def _compute_and_store(entry: MethodEntry, catalogue: Catalogue, cache: EmbeddingCache,
+                       key: str, options: dict) -> Job[Embedding]:
+    embedding = yield from entry.load()(embedding_data(entry, catalogue), **options)
+    embedding.config["cache_key"] = key
+    cache.put(key, embedding)
+    return embedding
 
 
 def embedding_job(method: str, catalogue: Catalogue, **options) -> Job[Embedding]:
