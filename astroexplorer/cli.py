@@ -119,20 +119,54 @@ def cmd_info(args) -> int:
     return 0
 
 
+#: ``embed`` options that only learned (torch) methods take: argparse dest -> job option.
+_LEARNED_OPTIONS = ("epochs", "batch_size", "width", "depth", "input_size", "lr", "max_train",
+                    "checkpoint", "resume")
+
+
+def _method_option(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of ``--option``, VALUE read as JSON when it is (numbers, true, null)."""
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"--option takes KEY=VALUE (e.g. temperature=0.1), not {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
 def cmd_embed(args) -> int:
-    from .analysis.embedding import DEFAULT_EPOCHS, embedding_job
+    from .analysis.embedding import (
+        DEFAULT_EPOCHS,
+        EMBEDDING_METHODS,
+        cached_embedding_job,
+        embedding_job,
+    )
+    from .analysis.embedding_cache import EmbeddingCache
+
+    entry = EMBEDDING_METHODS[args.method]
+    if args.resume and not args.checkpoint:
+        raise UserError("--resume needs --checkpoint FILE (the run to continue)")
+    if args.resume and not Path(args.checkpoint).exists():
+        raise UserError(f"the checkpoint {args.checkpoint} does not exist: nothing to resume")
     cat = _read(args)
     options: dict = {"seed": args.seed}
     if args.dim is not None:
         options["dim"] = args.dim
-    if args.method == "pca":
-        if args.epochs is not None or args.batch_size is not None:
-            raise UserError("--epochs and --batch-size apply to learned methods, not to pca")
+    given = {name: getattr(args, name) for name in _LEARNED_OPTIONS
+             if getattr(args, name) not in (None, False)}
+    if entry.needs != "torch":
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise UserError(f"{flags} apply to learned methods, not to {args.method}")
     else:
-        options.update(epochs=args.epochs or DEFAULT_EPOCHS, device=args.device)
-        if args.batch_size:
-            options["batch_size"] = args.batch_size
-    emb = _run(embedding_job(args.method, cat, **options), args.quiet)
+        options.update({"epochs": DEFAULT_EPOCHS, "device": args.device, **given})
+    options.update(_method_option(text) for text in args.option)
+    job = (embedding_job(args.method, cat, **options) if args.no_cache else
+           cached_embedding_job(args.method, cat, EmbeddingCache(), **options))
+    emb = _run(job, args.quiet)
     out = _save_array(args.out, emb.vectors, args.overwrite)
     print(out)
     return 0
@@ -361,15 +395,30 @@ def build_parser() -> argparse.ArgumentParser:
     from .analysis.embedding import DEFAULT_EPOCHS, EMBEDDING_METHODS
     from .analysis.projection import PROJECTION_METHODS
 
-    s = sub.add_parser("embed", help="compute an embedding of a catalogue's cutouts")
+    methods = "; ".join(f"{e.name}: {e.description or e.label} ({e.modality})"
+                        for e in EMBEDDING_METHODS.entries())
+    s = sub.add_parser("embed", help="compute an embedding of a catalogue's cutouts or light curves",
+                       description=f"Methods - {methods}. Results are cached (keyed by the data "
+                       "and the options); a cancelled learned run resumes from its last epoch.")
     s.add_argument("file")
     _open_arguments(s)
     s.add_argument("--method", choices=EMBEDDING_METHODS.names(), default="pca")
     s.add_argument("--out", required=True, help="output .npy: (N, D) float32, one row per object")
-    s.add_argument("--epochs", type=int, help=f"training epochs (default {DEFAULT_EPOCHS})")
-    s.add_argument("--batch-size", type=int)
     s.add_argument("--dim", type=int, help="embedding dimension")
     s.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu")
+    s.add_argument("--epochs", type=int, help=f"training epochs (default {DEFAULT_EPOCHS})")
+    s.add_argument("--batch-size", type=int)
+    s.add_argument("--lr", type=float, help="peak learning rate")
+    s.add_argument("--width", type=int, help="CNN width (channels of the first stage)")
+    s.add_argument("--depth", type=int, help="residual blocks per CNN stage")
+    s.add_argument("--input-size", type=int, help="resample cutouts to SIZE x SIZE pixels")
+    s.add_argument("--max-train", type=int, help="train on at most this many objects")
+    s.add_argument("--checkpoint", help="safetensors file written after every epoch")
+    s.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    s.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a method's own option, e.g. temperature=0.1 (repeatable)")
+    s.add_argument("--no-cache", action="store_true",
+                   help="compute afresh, neither reading nor writing the embedding cache")
     _common(s)
     s.set_defaults(func=cmd_embed)
 

@@ -79,6 +79,24 @@ def test_chain_embed_project_export_reads_back(demo, tmp_path):
     assert len(lcs) == int(np.isin(src_lc["object_id"], list(wanted_ids)).sum())
 
 
+def test_embed_options_checkpoint_and_cache(demo, tmp_path):
+    survey = demo["simulated_survey"]
+    ckpt = tmp_path / "run.safetensors"
+    args = ("embed", survey, "--method", "simclr", "--epochs", 1, "--dim", 8, "--width", 4,
+            "--input-size", 16, "--max-train", 64, "--lr", 2e-3, "--device", "cpu",
+            "--option", "temperature=0.3", "--checkpoint", ckpt, "--out", tmp_path / "e.npy")
+    first = cli(*args)
+    assert ckpt.exists() and "found in the cache" not in first.stderr
+    vectors = np.load(tmp_path / "e.npy")
+    assert vectors.shape == (240, 8) and np.isfinite(vectors).all()
+    again = cli(*args, "--overwrite")
+    assert "found in the cache" in again.stderr
+    assert np.array_equal(np.load(tmp_path / "e.npy"), vectors)
+    fresh = cli(*args, "--overwrite", "--no-cache", "--quiet")
+    assert fresh.stderr == ""
+    assert np.array_equal(np.load(tmp_path / "e.npy"), vectors)  # same seed, same vectors
+
+
 @pytest.mark.parametrize("args, message", [
     (("info", "no/such/file.fits"), "no such file"),
     (("export", "{survey}", "--rows", "nosuch > 3", "--out", "{tmp}/x.fits"), "not a column"),
@@ -88,6 +106,14 @@ def test_chain_embed_project_export_reads_back(demo, tmp_path):
      "apply to learned methods"),
     (("embed", "{survey}", "--method", "simclr", "--device", "cuda", "--out", "{tmp}/e.npy"),
      "CUDA"),
+    (("embed", "{survey}", "--method", "simclr", "--option", "colour=1", "--out", "{tmp}/e.npy"),
+     "SimCLR has no option colour"),
+    (("embed", "{survey}", "--method", "simclr", "--option", "temperature",
+      "--out", "{tmp}/e.npy"), "--option takes KEY=VALUE"),
+    (("embed", "{survey}", "--method", "simclr", "--resume", "--checkpoint", "{tmp}/no.st",
+      "--out", "{tmp}/e.npy"), "no.st does not exist: nothing to resume"),
+    (("embed", "{survey}", "--method", "simclr", "--resume", "--out", "{tmp}/e.npy"),
+     "--resume needs --checkpoint"),
 ])
 def test_user_mistakes_are_one_sentence_without_traceback(demo, tmp_path, args, message):
     if message == "CUDA" and shutil.which("nvidia-smi"):
