@@ -74,6 +74,15 @@ def fingerprint_lightcurves(lightcurves: LightCurveSource) -> str:
     return digest.hexdigest()
 
 
+def _key_text(value: object) -> str:
+    """JSON stand-in for a non-JSON option: arrays by their full content (``str`` of
+    a long array elides its middle, so two row lists would collide)."""
+    if isinstance(value, (np.ndarray, list, tuple)):
+        array = np.ascontiguousarray(value)
+        return f"array{array.shape}{array.dtype}:" + hashlib.sha256(array.tobytes()).hexdigest()
+    return str(value)
+
+
 def cache_key(fingerprint: str, method: str, options: dict) -> str:
     """The key of ``method`` with ``options`` on data ``fingerprint``: 24 hex digits.
 
@@ -82,7 +91,7 @@ def cache_key(fingerprint: str, method: str, options: dict) -> str:
     """
     kept = {k: v for k, v in sorted(options.items()) if k not in _NOT_IN_KEY}
     text = json.dumps({"data": fingerprint, "method": method, "options": kept},
-                      sort_keys=True, default=str)
+                      sort_keys=True, default=_key_text)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -35,6 +35,13 @@ def test_key_ignores_where_it_runs_but_not_what_is_computed():
     assert base != cache_key("abc", "simclr", {"epochs": 6, "dim": 32})
     assert base != cache_key("abd", "simclr", {"epochs": 5, "dim": 32})
     assert base != cache_key("abc", "byol", {"epochs": 5, "dim": 32})
+    rows = np.arange(3000)
+    other = rows.copy()
+    other[1500] = 3001  # str() of both arrays is the same "[0 1 2 ... 2999]"
+    assert cache_key("abc", "simclr", {"train_rows": rows}) != \
+        cache_key("abc", "simclr", {"train_rows": other})
+    assert cache_key("abc", "simclr", {"train_rows": rows}) == \
+        cache_key("abc", "simclr", {"train_rows": rows.copy()})
 
 
 def test_round_trip_and_unreadable_entries(tmp_path):
