@@ -13,12 +13,46 @@ from .embedding_cache import EmbeddingCache, cache_key, fingerprint_images, fing
 from .preprocess import fit_band_scales, normalise_cutouts
 
 __all__ = ["EMBEDDING_METHODS", "DEFAULT_EPOCHS", "pca_pixels_job", "check_embeddable",
-           "embedding_job", "embedding_data", "embedding_cache_key", "cached_embedding_job"]
+           "embedding_job", "embedding_data", "embedding_cache_key", "cached_embedding_job",
+           "embedding_parameters"]
 
 EMBEDDING_METHODS = Registry("embedding")
 
 #: Training epochs of learned methods when the user does not say (CLI and GUI).
 DEFAULT_EPOCHS = 10
+
+#: Options of every learned method: name -> (default, minimum, maximum, help), as
+#: PROJECTION_PARAMETERS. The defaults are the jobs' own (a test keeps them equal).
+LEARNED_PARAMETERS: dict[str, tuple] = {
+    "epochs": (DEFAULT_EPOCHS, 1, 1000, "passes over the training objects"),
+    "batch_size": (128, 4, 4096, "objects per training step (more needs more memory)"),
+    "dim": (128, 2, 2048, "length of each object's embedding vector"),
+    "lr": (1e-3, 1e-6, 1.0, "peak learning rate (cosine decay to 1/100 of it)"),
+}
+#: Options of the CNN encoder of learned image methods.
+IMAGE_ENCODER_PARAMETERS: dict[str, tuple] = {
+    "width": (32, 4, 256, "channels of the CNN's first stage (cost grows as width\u00b2)"),
+    "depth": (1, 1, 8, "residual blocks per CNN stage"),
+    "input_size": (0, 0, 512, "resample cutouts to this many pixels a side (0: as stored)"),
+}
+#: Each method's own options (besides the above).
+METHOD_PARAMETERS: dict[str, dict[str, tuple]] = {
+    "pca": {"dim": (32, 2, 512, "number of principal components kept")},
+    "simclr": {"temperature": (0.2, 0.01, 2.0, "NT-Xent temperature: lower weighs hard "
+                                                "negatives more")},
+}
+
+
+def embedding_parameters(method: str) -> dict[str, tuple]:
+    """Every option of ``method`` the GUI offers: name -> (default, minimum, maximum, help)."""
+    entry = EMBEDDING_METHODS[method]
+    params: dict[str, tuple] = {}
+    if entry.needs == "torch":
+        params.update(LEARNED_PARAMETERS)
+        if entry.modality == "image":
+            params.update(IMAGE_ENCODER_PARAMETERS)
+    params.update(METHOD_PARAMETERS.get(method, {}))
+    return params
 
 
 def pca_pixels_job(

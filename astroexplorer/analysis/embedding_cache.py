@@ -109,8 +109,8 @@ class EmbeddingCache:
         return self.folder / f"{key}.ckpt.safetensors"
 
     def get(self, key: str) -> Embedding | None:
-        """The cached embedding of ``key``, or None (also for an unreadable entry,
-        which is then recomputed and overwritten)."""
+        """The cached embedding of ``key`` (its config marked ``from_cache``), or None
+        (also for an unreadable entry, which is then recomputed and overwritten)."""
         path = self.path(key)
         if not path.exists():
             return None
@@ -121,7 +121,7 @@ class EmbeddingCache:
                 config = json.loads(str(data["config"]))
         except (OSError, ValueError, KeyError, json.JSONDecodeError):
             return None
-        return Embedding(vectors, method, {**config, "cache_key": key})
+        return Embedding(vectors, method, {**config, "cache_key": key, "from_cache": True})
 
     def put(self, key: str, embedding: Embedding) -> Path:
         """Store ``embedding`` under ``key`` (atomically); its path."""

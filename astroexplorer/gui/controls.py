@@ -1,38 +1,35 @@
-"""Analysis controls: embedding, projection, view and colour."""
+"""Analysis controls: projection (the map), view and colour. Embeddings have their own
+panel (:mod:`.embeddings_panel`)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QPushButton,
-    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ..analysis import EMBEDDING_METHODS, PROJECTION_METHODS
-from ..analysis.embedding import DEFAULT_EPOCHS
+from ..analysis import PROJECTION_METHODS
 from ..analysis.projection import PROJECTION_PARAMETERS
 from ..core.catalogue import Catalogue
 from ..core.session import Session
 from .binding import connect_weakly
 from .colours import colour_by_candidates
+from .parameters import parameter_form, parameter_values
 from .widgets import make_combo, registry_combo, status_label
 
 __all__ = ["AnalysisPanel"]
 
 
 class AnalysisPanel(QWidget):
-    """Choose and run an embedding and a projection; choose axes and colours.
+    """Choose and run a projection; choose axes and colours.
 
     Signals
     -------
-    compute_requested(method: str, options: dict)
     project_requested(method: str, options: dict)
     colour_by_changed(column: str)
         ``""`` for a single colour.
@@ -43,7 +40,6 @@ class AnalysisPanel(QWidget):
     show_projection_changed(show: bool)
     """
 
-    compute_requested = Signal(str, dict)
     project_requested = Signal(str, dict)
     colour_by_changed = Signal(str)
     size_by_changed = Signal(str)
@@ -56,7 +52,6 @@ class AnalysisPanel(QWidget):
         self._running: set[str] = set()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self._embedding_group())
         layout.addWidget(self._projection_group())
         layout.addWidget(self._view_group())
         layout.addStretch(1)
@@ -67,27 +62,6 @@ class AnalysisPanel(QWidget):
         self._update_state()
 
     # -- construction -----------------------------------------------------------------
-    def _embedding_group(self) -> QGroupBox:
-        box = QGroupBox("Embedding")
-        form = QFormLayout(box)
-        self.method_combo = registry_combo(EMBEDDING_METHODS,
-                                           "How to turn each object's cutout into a vector")
-        self.method_combo.currentIndexChanged.connect(lambda _i: self._update_state())
-        self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=DEFAULT_EPOCHS)
-        self.epochs_spin.setToolTip("Training epochs (learned methods only)")
-        self.device_combo = make_combo("Where learned methods train: auto picks a GPU if present")
-        for device in ("auto", "cpu", "cuda"):
-            self.device_combo.addItem(device, device)
-        self.compute_button = QPushButton("Compute embedding")
-        self.compute_button.clicked.connect(self._request_compute)
-        self.embedding_label = status_label()
-        form.addRow("Method", self.method_combo)
-        form.addRow("Epochs", self.epochs_spin)
-        form.addRow("Device", self.device_combo)
-        form.addRow(self.compute_button)
-        form.addRow(self.embedding_label)
-        return box
-
     def _projection_group(self) -> QGroupBox:
         box = QGroupBox("Map")
         form = QFormLayout(box)
@@ -101,7 +75,7 @@ class AnalysisPanel(QWidget):
         self.parameter_widgets: dict[str, dict[str, QWidget]] = {}
         for i in range(self.projection_combo.count()):
             method = self.projection_combo.itemData(i)
-            page, widgets = _parameter_page(PROJECTION_PARAMETERS.get(method, {}))
+            page, widgets = parameter_form(PROJECTION_PARAMETERS.get(method, {}))
             self.parameter_pages.addWidget(page)
             self.parameter_widgets[method] = widgets
         self.projection_combo.currentIndexChanged.connect(self.parameter_pages.setCurrentIndex)
@@ -113,11 +87,7 @@ class AnalysisPanel(QWidget):
 
     def projection_options(self) -> dict:
         """The chosen projection method's parameters, as its job takes them."""
-        method = self.projection_combo.currentData()
-        options: dict = {}
-        for name, widget in self.parameter_widgets.get(method, {}).items():
-            options[name] = widget.currentText() if isinstance(widget, QComboBox) else widget.value()
-        return options
+        return parameter_values(self.parameter_widgets.get(self.projection_combo.currentData(), {}))
 
     def _view_group(self) -> QGroupBox:
         box = QGroupBox("View")
@@ -145,7 +115,7 @@ class AnalysisPanel(QWidget):
 
     # -- state ------------------------------------------------------------------------
     def set_job_running(self, kind: str, running: bool) -> None:
-        """Disable a button while its job (``"embedding"``, ``"projection"``) runs."""
+        """Disable a button while its job (``"projection"``) runs."""
         (self._running.add if running else self._running.discard)(kind)
         self._update_state()
 
@@ -227,25 +197,8 @@ class AnalysisPanel(QWidget):
     def _update_state(self) -> None:
         session = self.session
         catalogue = session.catalogue
-        method = self.method_combo.currentData()
-        learned = bool(method) and EMBEDDING_METHODS[method].needs == "torch"
-        self.epochs_spin.setEnabled(learned)
-        self.device_combo.setEnabled(learned)
-        has_images = catalogue is not None and catalogue.images is not None
-        self.compute_button.setEnabled(has_images and "embedding" not in self._running)
-        self.compute_button.setToolTip("" if has_images or catalogue is None else
-                                       f"{catalogue.name} has no cutouts to embed")
         self.project_button.setEnabled(session.embedding is not None
                                        and "projection" not in self._running)
-        if catalogue is None:
-            self.embedding_label.setText("Open a catalogue to start.")
-        elif session.embedding is None:
-            self.embedding_label.setText("No embedding yet." if has_images
-                                         else "This catalogue has no cutouts.")
-        else:
-            emb = session.embedding
-            self.embedding_label.setText(
-                f"{emb.method.upper()}: {emb.vectors.shape[0]} \u00d7 {emb.vectors.shape[1]}")
         projection = session.projection
         if projection is not None:
             label = PROJECTION_METHODS[projection.method].label \
@@ -271,14 +224,6 @@ class AnalysisPanel(QWidget):
         self.colour_combo.setEnabled(catalogue is not None)
         self.size_combo.setEnabled(catalogue is not None)
 
-    def _request_compute(self) -> None:
-        method = self.method_combo.currentData()
-        options: dict = {}
-        if EMBEDDING_METHODS[method].needs == "torch":
-            options = {"epochs": self.epochs_spin.value(),
-                       "device": self.device_combo.currentData()}
-        self.compute_requested.emit(method, options)
-
     def _request_project(self) -> None:
         self.project_requested.emit(self.projection_combo.currentData(),
                                     self.projection_options())
@@ -296,26 +241,3 @@ class AnalysisPanel(QWidget):
             self.plot_combo.setCurrentIndex(1)  # emits the axes through _on_plot_kind_changed
             return
         self.axes_changed.emit(self.x_combo.currentData() or "", self.y_combo.currentData() or "")
-
-
-def _parameter_page(parameters: dict[str, tuple]) -> tuple[QWidget, dict[str, QWidget]]:
-    """A form of editors for ``{name: (default, minimum, maximum or choices, help)}``."""
-    page = QWidget()
-    form = QFormLayout(page)
-    form.setContentsMargins(0, 0, 0, 0)
-    widgets: dict[str, QWidget] = {}
-    for name, (default, low, high, tip) in parameters.items():
-        if isinstance(low, tuple):
-            widget = QComboBox()
-            widget.addItems(list(low))
-            widget.setCurrentText(str(default))
-        elif isinstance(default, float):
-            widget = QDoubleSpinBox(minimum=low, maximum=high, value=default)
-            widget.setDecimals(2)
-            widget.setSingleStep(0.05 if high <= 1 else 5.0)
-        else:
-            widget = QSpinBox(minimum=low, maximum=high, value=default)
-        widget.setToolTip(tip)
-        form.addRow(name.replace("_", " ").capitalize(), widget)
-        widgets[name] = widget
-    return page, widgets

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..analysis import PROJECTION_METHODS, projection_job
+from ..analysis.embedding_cache import EmbeddingCache
 from ..analysis.projection import prewarm_projection
 from ..core.catalogue import Catalogue, Embedding, Projection
 from ..core.errors import AmbiguousColumnsError, UserError
@@ -40,6 +41,7 @@ from .binding import connect_weakly
 from .controls import AnalysisPanel
 from .detect_dialog import DetectDialog
 from .discovery import DiscoveryPanel
+from .embeddings_panel import EmbeddingsPanel
 from .export_dialog import ExportDialog
 from .gallery import GalleryPanel
 from .image_view import ImagePanel
@@ -152,6 +154,8 @@ class MainWindow(QMainWindow):
     default_projection = "umap"
     #: Keep a warm UMAP worker process (the application sets this; tests do not).
     prewarm_workers = False
+    #: Read and store embeddings in the on-disk cache (``$ASTROEXPLORER_CACHE_DIR``).
+    use_embedding_cache = True
 
     def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -191,10 +195,14 @@ class MainWindow(QMainWindow):
         self.jobs_panel.job_failed.connect(self._on_job_failed)
         self.jobs_panel.job_cancelled.connect(self._on_job_cancelled)
 
+        self.embeddings_panel = EmbeddingsPanel(self.session)
+        self.docks["embeddings"] = self._dock("Embeddings", self.embeddings_panel,
+                                              area.LeftDockWidgetArea, scroll=True)
+        self.tabifyDockWidget(self.docks["analysis"], self.docks["embeddings"])
         self.discovery_panel = DiscoveryPanel(self.session, self.jobs_panel)
         self.docks["discovery"] = self._dock("Discovery", self.discovery_panel,
                                              area.LeftDockWidgetArea, scroll=True)
-        self.tabifyDockWidget(self.docks["analysis"], self.docks["discovery"])
+        self.tabifyDockWidget(self.docks["embeddings"], self.docks["discovery"])
         self.subsets_panel = SubsetsPanel(self.session)
         self.docks["subsets"] = self._dock("Subsets", self.subsets_panel, area.LeftDockWidgetArea,
                                            scroll=True)
@@ -213,7 +221,9 @@ class MainWindow(QMainWindow):
         self.rating_shortcuts = labelling.install_shortcuts(self)
         self.discovery_panel.results_ready.connect(lambda *_: self.docks["gallery"].raise_())
 
-        self.analysis_panel.compute_requested.connect(self.compute_embedding)
+        self.embeddings_panel.compute_requested.connect(self.compute_embedding)
+        self.embeddings_panel.cancel_requested.connect(lambda: self.jobs_panel.cancel("embedding"))
+        self.embeddings_panel.activate_requested.connect(self.show_embedding)
         self.analysis_panel.project_requested.connect(self.compute_projection)
         self.analysis_panel.colour_by_changed.connect(self.scatter_panel.set_colour_by)
         self.analysis_panel.size_by_changed.connect(self.scatter_panel.set_size_by)
@@ -498,7 +508,8 @@ class MainWindow(QMainWindow):
 
     # -- analysis jobs ------------------------------------------------------------------
     def compute_embedding(self, method: str, options: dict | None = None) -> bool:
-        """Start computing an embedding; the default projection follows it."""
+        """Start computing an embedding (or take it from the embedding cache); the
+        default projection follows it."""
         catalogue = self.session.catalogue
         if catalogue is None:
             self.show_error("No catalogue", "Open a catalogue before computing an embedding.")
@@ -506,22 +517,29 @@ class MainWindow(QMainWindow):
         options = dict(options or {})
 
         def apply(embedding: Embedding) -> None:
-            if self.session.catalogue is not catalogue:
-                return  # another catalogue was opened meanwhile
-            try:
-                self.session.set_embedding(embedding)
-            except ValueError as exc:
-                self.show_error("Embedding failed", str(exc))
-                return
-            self.statusBar().showMessage(f"{embedding.method.upper()} embedding ready", 5000)
-            self.embedding_ready.emit(embedding)
-            if self.default_projection:
-                self.compute_projection(self.default_projection, {})
+            if self.session.catalogue is catalogue:  # else another catalogue was opened
+                self.show_embedding(embedding)
 
-        worker = self.jobs_panel.start("embedding", "Embedding",
-                                       lambda: embedding_job_for(method, catalogue, **options),
-                                       apply)
+        cache = EmbeddingCache() if self.use_embedding_cache else None
+        worker = self.jobs_panel.start(
+            "embedding", "Embedding",
+            lambda: embedding_job_for(method, catalogue, cache=cache, **options), apply)
+        if worker is not None:
+            worker.progress.connect(self.embeddings_panel.show_progress)
         return self._track("embedding", worker)
+
+    def show_embedding(self, embedding: Embedding) -> None:
+        """Make ``embedding`` (of the open catalogue's rows) the one shown; the default
+        projection follows it."""
+        try:
+            self.session.set_embedding(embedding)
+        except ValueError as exc:
+            self.show_error("Embedding failed", str(exc))
+            return
+        self.statusBar().showMessage(f"{embedding.method.upper()} embedding ready", 5000)
+        self.embedding_ready.emit(embedding)
+        if self.default_projection:
+            self.compute_projection(self.default_projection, {})
 
     def compute_projection(self, method: str, options: dict | None = None) -> bool:
         """Start projecting the current embedding to 2-D."""
@@ -552,12 +570,18 @@ class MainWindow(QMainWindow):
         if worker is None:
             self.statusBar().showMessage(f"A {kind} job is already running", 5000)
             return False
-        self.analysis_panel.set_job_running(kind, True)
+        self._set_job_running(kind, True)
         worker.done.connect(lambda: self._job_done(kind))
         return True
 
+    def _set_job_running(self, kind: str, running: bool) -> None:
+        if kind == "embedding":
+            self.embeddings_panel.set_job_running(running)
+        else:
+            self.analysis_panel.set_job_running(kind, running)
+
     def _job_done(self, kind: str) -> None:
-        self.analysis_panel.set_job_running(kind, False)
+        self._set_job_running(kind, False)
         if kind == "projection" and self._pending_projection is not None:
             method, options = self._pending_projection
             self._pending_projection = None

@@ -51,7 +51,7 @@ def test_round_trip_and_unreadable_entries(tmp_path):
     assert path == tmp_path / "k1.npz" and not list(tmp_path.glob(".*"))
     back = cache.get("k1")
     assert np.array_equal(back.vectors, emb.vectors) and back.method == "pca"
-    assert back.config == {"dim": 3, "x": [1, 2], "cache_key": "k1"}
+    assert back.config == {"dim": 3, "x": [1, 2], "cache_key": "k1", "from_cache": True}
     assert cache.get("missing") is None
     (tmp_path / "broken.npz").write_bytes(b"garbage")
     assert cache.get("broken") is None  # recomputed, never a crash

@@ -35,7 +35,7 @@ def test_open_shows_the_catalogue_at_once(window, survey_path: Path) -> None:
     assert window.scatter_panel.plotted_rows.size == len(catalogue) == 200
     assert window.table_panel.model.rowCount() == 200
     assert catalogue.name in window.windowTitle() and "200 objects" in window.windowTitle()
-    assert window.analysis_panel.compute_button.isEnabled()
+    assert window.embeddings_panel.compute_button.isEnabled()
     assert not window.analysis_panel.project_button.isEnabled()
     # The first object is shown at once in the cutout and light-curve views.
     assert window.session.selection.focus == 0
@@ -103,10 +103,10 @@ def test_colour_controls(window, survey_path: Path) -> None:
 
 def test_compute_embedding_then_map_through_workers(qtbot, window, survey_path: Path) -> None:
     open_survey(window, survey_path)
-    window.analysis_panel.method_combo.setCurrentIndex(
-        window.analysis_panel.method_combo.findData("pca"))
+    window.embeddings_panel.method_combo.setCurrentIndex(
+        window.embeddings_panel.method_combo.findData("pca"))
     with qtbot.waitSignal(window.projection_ready, timeout=60_000):
-        window.analysis_panel.compute_button.click()
+        window.embeddings_panel.compute_button.click()
     session = window.session
     assert session.embedding is not None and session.embedding.method == "pca"
     assert session.projection is not None and session.projection.method == "pca"
@@ -114,7 +114,7 @@ def test_compute_embedding_then_map_through_workers(qtbot, window, survey_path: 
     assert window.scatter_panel.showing_projection
     assert np.allclose(window.scatter_panel.plotted_xy, session.projection.xy)
     qtbot.waitUntil(lambda: not window.jobs_panel.running_kinds())
-    assert window.analysis_panel.compute_button.isEnabled()
+    assert window.embeddings_panel.compute_button.isEnabled()
     assert window.analysis_panel.project_button.isEnabled()
     # Project again, explicitly, with the Map controls.
     panel = window.analysis_panel
@@ -136,14 +136,14 @@ def test_cancel_a_job(qtbot, window, survey_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(main_window, "embedding_job_for", slow_job)
     open_survey(window, survey_path)
     assert window.compute_embedding("pca", {})
-    assert not window.analysis_panel.compute_button.isEnabled()
+    assert not window.embeddings_panel.compute_button.isEnabled()
     assert not window.compute_embedding("pca", {})  # one embedding job at a time
     row = window.jobs_panel._rows["embedding"]
     qtbot.waitUntil(lambda: "pretending" in row.label.text())
     with qtbot.waitSignal(window.jobs_panel.job_cancelled, timeout=10_000):
         row.cancel_button.click()
     assert window.session.embedding is None
-    assert window.analysis_panel.compute_button.isEnabled()
+    assert window.embeddings_panel.compute_button.isEnabled()
     assert "cancelled" in window.statusBar().currentMessage()
 
 

@@ -1,0 +1,331 @@
+"""The Embeddings panel: choose a method and its options, watch it train, compare results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..analysis import EMBEDDING_METHODS
+from ..analysis.embedding import embedding_parameters
+from ..analysis.embedding_compare import knn_label_accuracy, shared_neighbours
+from ..core.catalogue import Catalogue, Embedding
+from ..core.session import Session
+from ..jobs.base import Progress
+from .binding import connect_weakly
+from .parameters import parameter_form, parameter_values
+from .widgets import cache_axes, make_combo, status_label
+
+__all__ = ["EmbeddingsPanel", "DEVICES"]
+
+#: Device choices; "auto" takes CUDA, then Apple MPS, then the CPU.
+DEVICES = ("auto", "cpu", "cuda", "mps")
+_MODALITY_DATA = {"image": "cutouts", "lightcurve": "light curves"}
+#: Most categorical values a column may have to be offered as a comparison label.
+_MAX_LABEL_VALUES = 50
+_COLUMNS = ("Method", "D", "Epochs", "Final loss", "Device", "kNN accuracy", "Shared neighbours")
+
+
+def _label_columns(catalogue: Catalogue) -> list[str]:
+    """String or integer columns with 2..50 distinct values: candidate class labels."""
+    out = []
+    table = catalogue.table
+    for name in table.colnames:
+        col = table[name]
+        if col.ndim != 1 or col.dtype.kind not in "USOib" or len(col) == 0:
+            continue
+        sample = np.asarray(col[: min(len(col), 20000)])
+        if col.dtype.kind in "ib" and name.lower().endswith("id"):
+            continue
+        if 2 <= np.unique(sample.astype(str)).size <= _MAX_LABEL_VALUES:
+            out.append(name)
+    return out
+
+
+class EmbeddingsPanel(QWidget):
+    """Compute embeddings of cutouts or light curves, follow training, compare them.
+
+    Signals
+    -------
+    compute_requested(method: str, options: dict)
+    cancel_requested()
+    activate_requested(embedding: Embedding)
+        The user chose to show an earlier embedding of this catalogue.
+    """
+
+    compute_requested = Signal(str, dict)
+    cancel_requested = Signal()
+    activate_requested = Signal(object)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.running = False
+        self.embeddings: list[Embedding] = []
+        self._loss_x: list[float] = []
+        self._loss_y: list[float] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self._method_group())
+        layout.addWidget(self._training_group())
+        layout.addWidget(self._compare_group(), 1)
+        connect_weakly(session.catalogue_changed, self, EmbeddingsPanel._on_catalogue_changed)
+        connect_weakly(session.embedding_changed, self, EmbeddingsPanel._on_embedding_changed)
+        self._update_state()
+
+    # -- construction -----------------------------------------------------------------
+    def _method_group(self) -> QGroupBox:
+        box = QGroupBox("Method")
+        form = QFormLayout(box)
+        self.method_combo = make_combo("How to turn each object into a vector", min_chars=16)
+        for entry in EMBEDDING_METHODS.entries():
+            self.method_combo.addItem(f"{entry.label} ({_MODALITY_DATA[entry.modality]})",
+                                      entry.name)
+            self.method_combo.setItemData(self.method_combo.count() - 1, entry.description,
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.method_combo.currentIndexChanged.connect(self._on_method_changed)
+        self.description = status_label()
+        self.device_combo = make_combo("Where learned methods run: auto picks a GPU if present")
+        for device in DEVICES:
+            self.device_combo.addItem(device, device)
+        # One page of options per method, shown for the chosen one.
+        self.option_pages = QStackedWidget()
+        self.option_widgets: dict[str, dict[str, QWidget]] = {}
+        for entry in EMBEDDING_METHODS.entries():
+            page, widgets = parameter_form(embedding_parameters(entry.name))
+            self.option_pages.addWidget(page)
+            self.option_widgets[entry.name] = widgets
+        buttons = QHBoxLayout()
+        self.compute_button = QPushButton("Compute embedding")
+        self.compute_button.clicked.connect(self._request_compute)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current batch (a later run resumes "
+                                      "from the last finished epoch)")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        buttons.addWidget(self.compute_button, 1)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(self.method_combo)
+        form.addRow(self.description)
+        form.addRow("Device", self.device_combo)
+        form.addRow(self.option_pages)
+        form.addRow(buttons)
+        return box
+
+    def _training_group(self) -> QGroupBox:
+        box = QGroupBox("Training")
+        layout = QVBoxLayout(box)
+        self.progress_label = status_label()
+        self.loss_plot = pg.PlotWidget(background="w")
+        self.loss_plot.setMinimumHeight(130)
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.setLabel("bottom", "training step")
+        self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.loss_plot.setMouseEnabled(x=False, y=False)
+        cache_axes(self.loss_plot.getPlotItem())
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=1.5))
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.loss_plot)
+        return box
+
+    def _compare_group(self) -> QGroupBox:
+        box = QGroupBox("Compare")
+        layout = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.label_combo = make_combo("A column of known classes: how often an object's 10 "
+                                      "nearest neighbours share its class")
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("kNN accuracy of the label and neighbours shared with "
+                                       "the embedding shown (samples of 5,000 / 2,000 objects)")
+        self.compare_button.clicked.connect(self.compare)
+        row.addWidget(QLabel("Label"))
+        row.addWidget(self.label_combo, 1)
+        row.addWidget(self.compare_button)
+        self.table = QTableWidget(0, len(_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(_COLUMNS))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumHeight(90)
+        self.table.cellDoubleClicked.connect(lambda r, _c: self.activate(r))
+        self.use_button = QPushButton("Show selected embedding")
+        self.use_button.clicked.connect(lambda: self.activate(self.table.currentRow()))
+        layout.addLayout(row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.use_button)
+        return box
+
+    # -- what the window calls --------------------------------------------------------------
+    def options(self) -> dict:
+        """The chosen method's options as its job takes them (device included for
+        learned methods)."""
+        method = self.method_combo.currentData()
+        options = parameter_values(self.option_widgets[method])
+        if EMBEDDING_METHODS[method].needs == "torch":
+            options["device"] = self.device_combo.currentData()
+        return options
+
+    def set_job_running(self, running: bool) -> None:
+        """Switch between Compute and Cancel; a new run clears the loss curve."""
+        if running and not self.running:
+            self._loss_x.clear()
+            self._loss_y.clear()
+            self.loss_curve.setData([], [])
+            self.progress_label.setText("Starting\u2026")
+        self.running = running
+        self._update_state()
+
+    def show_progress(self, progress: Progress) -> None:
+        """Show a training job's report: message, rates, ETA, and a point of the loss curve."""
+        m = progress.metrics
+        parts = [progress.message]
+        rate = m.get("objects_per_s", m.get("images_per_s"))
+        if rate is not None:
+            parts.append(f"{rate:,.0f} objects/s")
+        if m.get("eta_s") is not None and np.isfinite(m["eta_s"]):
+            eta = int(m["eta_s"])
+            parts.append(f"ETA {eta // 60}:{eta % 60:02d}")
+        self.progress_label.setText(" \u00b7 ".join(p for p in parts if p))
+        if progress.message.startswith("epoch") and np.isfinite(m.get("loss", np.nan)):
+            self._loss_x.append(float(progress.step))
+            self._loss_y.append(float(m["loss"]))
+            self.loss_curve.setData(self._loss_x, self._loss_y)
+
+    # -- comparison ------------------------------------------------------------------------
+    def compare(self) -> None:
+        """Fill the kNN-accuracy and shared-neighbour columns for every embedding."""
+        catalogue, shown = self.session.catalogue, self.session.embedding
+        label = self.label_combo.currentData()
+        labels = np.asarray(catalogue.table[label]).astype(str) if catalogue and label else None
+        for row, emb in enumerate(self.embeddings):
+            knn = ""
+            if labels is not None:
+                try:
+                    knn = f"{knn_label_accuracy(emb.vectors, labels):.3f}"
+                except ValueError as exc:
+                    knn = "\u2013"
+                    self.table.setToolTip(str(exc))
+            shared = ""
+            if shown is not None and shown.vectors.shape[0] == emb.vectors.shape[0]:
+                shared = "1.000" if emb is shown else f"{shared_neighbours(emb.vectors, shown.vectors):.3f}"
+            self._set_cell(row, 5, knn)
+            self._set_cell(row, 6, shared)
+
+    def activate(self, row: int) -> None:
+        """Ask the window to show embedding ``row`` of the table."""
+        if 0 <= row < len(self.embeddings) and self.embeddings[row] is not self.session.embedding:
+            self.activate_requested.emit(self.embeddings[row])
+
+    # -- state ---------------------------------------------------------------------------------
+    def _set_cell(self, row: int, column: int, text: str) -> None:
+        item = QTableWidgetItem(text)
+        if column:
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.table.setItem(row, column, item)
+
+    def _add_row(self, emb: Embedding) -> None:
+        cfg = emb.config
+        losses = cfg.get("epoch_losses") or []
+        label = EMBEDDING_METHODS[emb.method].label if emb.method in EMBEDDING_METHODS.names() \
+            else emb.method
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        cells = (label, str(emb.vectors.shape[1]), str(cfg.get("epochs", "")),
+                 f"{losses[-1]:.4g}" if losses else "", str(cfg.get("device", "")), "", "")
+        for column, text in enumerate(cells):
+            self._set_cell(row, column, text)
+        self.table.item(row, 0).setToolTip(
+            "\n".join(f"{k}: {v}" for k, v in cfg.items()
+                      if k in ("method", "seed", "lr", "width", "depth", "input_size",
+                               "temperature", "train_seconds", "cache_key", "checkpoint")))
+
+    def _mark_shown(self) -> None:
+        shown = self.session.embedding
+        for row, emb in enumerate(self.embeddings):
+            font = self.table.item(row, 0).font()
+            font.setBold(emb is shown)
+            for column in range(self.table.columnCount()):
+                item = self.table.item(row, column)
+                if item is not None:
+                    item.setFont(font)
+
+    def _on_embedding_changed(self, embedding: Embedding) -> None:
+        if embedding is not None and all(e is not embedding for e in self.embeddings):
+            self.embeddings.append(embedding)
+            self._add_row(embedding)
+        self._mark_shown()
+        self._update_state()
+
+    def _on_catalogue_changed(self, catalogue: Catalogue) -> None:
+        self.embeddings.clear()
+        self.table.setRowCount(0)
+        self.label_combo.clear()
+        self.label_combo.addItem("(none)", "")
+        for name in _label_columns(catalogue):
+            self.label_combo.addItem(name, name)
+        # Pick the first method the catalogue has data for.
+        current = self.method_combo.currentData()
+        if not self._has_data(current):
+            for i in range(self.method_combo.count()):
+                if self._has_data(self.method_combo.itemData(i)):
+                    self.method_combo.setCurrentIndex(i)
+                    break
+        self._update_state()
+
+    def _has_data(self, method: str) -> bool:
+        catalogue = self.session.catalogue
+        if catalogue is None:
+            return False
+        modality = EMBEDDING_METHODS[method].modality
+        return (catalogue.lightcurves if modality == "lightcurve" else catalogue.images) is not None
+
+    def _on_method_changed(self, index: int) -> None:
+        self.option_pages.setCurrentIndex(index)
+        self._update_state()
+
+    def _update_state(self) -> None:
+        method = self.method_combo.currentData()
+        entry = EMBEDDING_METHODS[method]
+        catalogue = self.session.catalogue
+        has_data = self._has_data(method)
+        data = _MODALITY_DATA[entry.modality]
+        self.description.setText(entry.description)
+        self.device_combo.setEnabled(entry.needs == "torch")
+        self.compute_button.setEnabled(has_data and not self.running)
+        self.compute_button.setToolTip(
+            "" if has_data or catalogue is None else f"{catalogue.name} has no {data} to embed")
+        self.cancel_button.setEnabled(self.running)
+        if not self.running:
+            if catalogue is None:
+                self.progress_label.setText("Open a catalogue to start.")
+            elif not has_data:
+                self.progress_label.setText(f"This catalogue has no {data}.")
+            elif self.session.embedding is None:
+                self.progress_label.setText("No embedding yet.")
+            else:
+                emb = self.session.embedding
+                source = " (from the cache)" if emb.config.get("from_cache") else ""
+                self.progress_label.setText(
+                    f"Shown: {emb.method} embedding, {emb.vectors.shape[0]:,} \u00d7 "
+                    f"{emb.vectors.shape[1]}{source}.")
+        self.compare_button.setEnabled(bool(self.embeddings))
+        self.use_button.setEnabled(len(self.embeddings) > 1)
+
+    def _request_compute(self) -> None:
+        self.compute_requested.emit(self.method_combo.currentData(), self.options())
+
