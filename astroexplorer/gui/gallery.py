@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -43,6 +43,7 @@ from ..core.rowset import RowSet
 from ..core.selection import SelectionMode
 from ..core.session import Session
 from .binding import connect_weakly
+from .widgets import hidden_in_shown_window, on_revealed
 
 __all__ = ["GalleryModel", "GalleryPanel", "render_thumbnail", "AS_LISTED",
            "MIN_THUMBNAIL", "MAX_THUMBNAIL", "FOCUS_ROLE"]
@@ -414,6 +415,9 @@ class GalleryPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._following = True
+        # The selection changed while the gallery was out of sight: it follows it when
+        # shown (laying out a 100k-row selection costs ~200 ms, for nobody to see).
+        self._stale = False
         self._title = ""
         self._base_rows = np.empty(0, dtype=np.int64)
         self._base_values: np.ndarray | None = None
@@ -516,21 +520,41 @@ class GalleryPanel(QWidget):
     @property
     def following(self) -> bool:
         """Whether the gallery shows the Session's selection (not a given list)."""
+        self._catch_up()
         return self._following
 
     @property
     def shown_rows(self) -> np.ndarray:
         """Catalogue rows in display order, shape (n,), int64."""
+        self._catch_up()
         return self.model.rows
 
     @property
     def shown_values(self) -> np.ndarray | None:
         """The values under the thumbnails (given, or of the sort column), shape (n,)."""
+        self._catch_up()
         return self.model.values
 
     @property
     def title(self) -> str:
+        self._catch_up()
         return self._title
+
+    @property
+    def stale(self) -> bool:
+        """Whether a selection change waits for the gallery to be shown."""
+        return self._stale
+
+    def _catch_up(self) -> None:
+        """Follow a selection change made while the gallery was out of sight."""
+        if self._stale:
+            self.follow_selection()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        """Show what changed while out of sight before the first paint."""
+        on_revealed(self, self._catch_up)
+        self._catch_up()
+        super().showEvent(event)
 
     def show_rows(self, rows: np.ndarray | Sequence[int], title: str,
                   values: np.ndarray | Sequence[float] | None = None,
@@ -556,14 +580,14 @@ class GalleryPanel(QWidget):
             values = np.asarray(values, dtype=np.float64).ravel()
             if values.shape != rows.shape:
                 raise ValueError(f"{values.size} values for {rows.size} rows")
-        self._following = False
+        self._following = self._stale = False
         self._base_rows, self._base_values, self._base_name = rows, values, value_name
         self._title = title
         self._refresh()
 
     def follow_selection(self) -> None:
         """Show the Session's selection (in the chosen sort order) again."""
-        self._following = True
+        self._following, self._stale = True, False
         rows = self.session.selection.rows.rows
         self._base_rows, self._base_values, self._base_name = rows, None, ""
         n = rows.size
@@ -695,6 +719,7 @@ class GalleryPanel(QWidget):
 
     def highlight_positions(self, positions: Sequence[int]) -> None:
         """Highlight list ``positions`` as Ctrl-clicks would (for scripts and tests)."""
+        self._catch_up()
         selection_model = self.view.selectionModel()
         selection_model.clearSelection()
         for pos in positions:
@@ -704,6 +729,7 @@ class GalleryPanel(QWidget):
     def select_these(self) -> RowSet | None:
         """Replace the Session's selection with the highlighted rows (all shown rows if
         none is highlighted); returns it, or None when nothing is shown."""
+        self._catch_up()
         rows = self.highlighted_rows()
         if rows.size == 0:
             rows = self.model.rows
@@ -729,14 +755,18 @@ class GalleryPanel(QWidget):
 
     def _on_column_added(self, name: str) -> None:
         self._fill_sort_combo(self.session.catalogue)
-        if name == self.sort_column:
+        if name == self.sort_column and not self._stale:
             self._refresh()
 
     def _on_selection_changed(self, *_args: object) -> None:
+        if hidden_in_shown_window(self):
+            self._stale = True
+            return
         self.follow_selection()
 
     def _on_focus_changed(self, row: int | None, _source: object = None) -> None:
-        self.model.set_focus(row)
+        if not self._stale:  # else marked when the gallery catches up
+            self.model.set_focus(row)
 
     def _update_status(self) -> None:
         catalogue = self.session.catalogue

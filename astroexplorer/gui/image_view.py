@@ -51,6 +51,7 @@ from ..core.catalogue import Catalogue
 from ..core.images import ImageSource
 from ..core.session import Session
 from .row_panel import RowPanel
+from .widgets import cache_axes
 
 __all__ = ["ImagePanel", "RGB_COMPOSITE", "COLOUR_MAPS", "LIMITS", "colour_lut", "pixel_unit"]
 
@@ -299,6 +300,7 @@ class ImagePanel(RowPanel):
         self.histogram.setLogMode(x=False, y=True)
         self.histogram.getPlotItem().setLabel("left", "pixels")
         self.histogram.getPlotItem().getAxis("left").setWidth(36)
+        cache_axes(self.histogram.getPlotItem())
         self.histogram.setToolTip("Pixel values of the band (log counts); drag the handles "
                                   "to set the black and white levels")
         self.histogram_curve = pg.PlotDataItem(stepMode="center", fillLevel=np.log10(0.5),

@@ -26,6 +26,7 @@ from ..core.catalogue import Catalogue
 from ..core.lightcurves import LightCurve, LightCurveSource
 from ..core.session import Session
 from .row_panel import RowPanel
+from .widgets import cache_axes
 from .workers import JobWorker
 
 __all__ = ["LightCurvePanel", "band_colour", "BAND_COLOURS", "time_reference"]
@@ -106,6 +107,7 @@ class LightCurvePanel(RowPanel):
         self._periodograms: dict[tuple[int, int], Periodogram | str] = {}
         self._worker: JobWorker | None = None
         self._pending: tuple[tuple[int, int], LightCurve] | None = None
+        self._labels: tuple[str, str] | None = None
 
         self.fold_check = QCheckBox("Fold")
         self.fold_check.setToolTip("Plot phase ((t - epoch) / period) mod 1, twice; epoch 0")
@@ -161,6 +163,7 @@ class LightCurvePanel(RowPanel):
             axis.setPen(pg.mkPen("k"))
             axis.setTextPen(pg.mkPen("k"))
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
+        cache_axes(self.plot_item)
         # The legend fills the plot's (blank) title row, so it never hides points;
         # the object label is a Qt label above. Clicking an entry hides that band.
         self.plot_item.setTitle(" ", size="9pt")
@@ -196,6 +199,7 @@ class LightCurvePanel(RowPanel):
         self.periodogram_item.getAxis("left").enableAutoSIPrefix(False)
         self.periodogram_item.setLogMode(x=True, y=False)
         self.periodogram_item.showGrid(x=True, y=True, alpha=0.15)
+        cache_axes(self.periodogram_item)
         self.power_curve = self.periodogram_item.plot([], [], pen=pg.mkPen("#333", width=1))
         self.peak_marker = self.periodogram_item.plot(
             [], [], pen=None, symbol="t", symbolSize=11, symbolBrush=pg.mkBrush("#d62728"),
@@ -210,6 +214,11 @@ class LightCurvePanel(RowPanel):
         self.periodogram_label = QLabel()
         self.periodogram_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.periodogram_label.setWordWrap(True)
+        # Room for two lines whatever it says, so that the plot under it keeps its size
+        # (and its drawn axes) from one object to the next.
+        self.periodogram_label.setMinimumHeight(
+            2 * self.periodogram_label.fontMetrics().lineSpacing() + 2)
+        self.periodogram_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.periodogram_box = QWidget()
         box = QVBoxLayout(self.periodogram_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -430,6 +439,9 @@ class LightCurvePanel(RowPanel):
                 reference or f"time system: {name}")
         name, unit = lightcurve.value_name or "value", lightcurve.value_unit
         y_label = f"{name} [{unit}]" if unit and unit != name else name
+        if (x_label, y_label) == self._labels:
+            return  # setting a label again redraws its axis, for nothing
+        self._labels = (x_label, y_label)
         style = {"color": "#000", "font-size": "10pt"}
         self.plot_item.setLabel("bottom", x_label, **style)
         self.plot_item.setLabel("left", y_label, **style)

@@ -6,11 +6,13 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from ..core.catalogue import Catalogue
 from ..core.session import Session
 from .binding import connect_weakly
+from .widgets import hidden_in_shown_window, on_revealed
 
 __all__ = ["RowPanel"]
 
@@ -24,6 +26,9 @@ class RowPanel(QWidget):
     :meth:`_install`. They name what they show (:attr:`what`) and implement
     ``_on_catalogue_changed``, ``_source`` (the catalogue's modality, or None),
     ``_display`` (draw one row's data and set ``self._row``) and ``_clear``.
+
+    While the panel is out of sight in a shown window (behind another dock's tab),
+    focus changes only mark it stale; it draws the focused row when shown again.
     """
 
     #: What one row's data is called in messages, e.g. "cutout".
@@ -33,6 +38,7 @@ class RowPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._row: int | None = None
+        self._stale = False
         self.title_label = QLabel()
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -61,18 +67,39 @@ class RowPanel(QWidget):
     @property
     def shown_row(self) -> int | None:
         """The catalogue row on display, or None (empty state)."""
+        self._catch_up()
         return self._row
 
     @property
     def message(self) -> str:
         """The empty-state message, or "" while a row is shown."""
+        self._catch_up()
         return self.message_label.text() if self.stack.currentWidget() is self.message_label else ""
 
+    @property
+    def stale(self) -> bool:
+        """Whether a focus change waits for the panel to be shown."""
+        return self._stale
+
+    def _catch_up(self) -> None:
+        if self._stale:
+            self._show(self.session.selection.focus)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        """Draw the row focused while out of sight before the first paint."""
+        on_revealed(self, self._catch_up)
+        self._catch_up()
+        super().showEvent(event)
+
     def _on_focus_changed(self, row: int | None, source: object = None) -> None:
+        if hidden_in_shown_window(self):
+            self._stale = True
+            return
         self._show(row)
 
     def _show(self, row: int | None) -> None:
         """Display ``row``'s data, or say why there is none."""
+        self._stale = False
         catalogue = self.session.catalogue
         source = self._source(catalogue) if catalogue is not None else None
         if catalogue is None:

@@ -23,7 +23,7 @@ from enum import Enum
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QImage, QPainterPath, QPixmap
+from PySide6.QtGui import QAction, QActionGroup, QImage, QPainterPath, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -59,6 +59,7 @@ from .colours import (
     colour_limits,
     colour_scheme,
 )
+from .widgets import cache_axes, drop_retired_tab_bars, hidden_in_shown_window, on_revealed
 
 __all__ = ["ScatterPanel", "ToolMode", "mode_from_modifiers", "default_axis_columns",
            "open_scatter_view", "LOD_THRESHOLD", "size_scale"]
@@ -477,6 +478,7 @@ class ScatterPanel(QWidget):
         #: "points" or "raster": how the map layer is drawn now.
         self.detail = "points"
         self.overlay_detail = "points"
+        self._overlays_stale = False
 
         self.view_box = _SelectViewBox(self)
         # White with dark axes whatever pyqtgraph's global configuration says.
@@ -487,6 +489,7 @@ class ScatterPanel(QWidget):
             axis.setPen(pg.mkPen("k"))
             axis.setTextPen(pg.mkPen("k"))
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
+        cache_axes(self.plot_item)
         self.plot_item.setMenuEnabled(False)
         self.view_box.disableAutoRange()
         self.density_item = pg.ImageItem(axisOrder="row-major")
@@ -1086,6 +1089,7 @@ class ScatterPanel(QWidget):
         self.subset_raster.show()
 
     def _rebuild(self, overlays_only: bool = False) -> None:
+        self._overlays_stale = False
         if not overlays_only:
             self._gen += 1
         self._overlay_gen += 1
@@ -1560,7 +1564,21 @@ class ScatterPanel(QWidget):
 
     def _on_selection_changed(self, _old: RowSet, _new: RowSet, _source: object) -> None:
         self._selected_idx = self._selected_indices()
+        if hidden_in_shown_window(self):
+            # Behind another tab: the overlays are drawn when the view is shown.
+            self._overlays_stale = True
+            return
         self._rebuild(overlays_only=True)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        """Draw the selection made while out of sight before the first paint."""
+        on_revealed(self, self._catch_up)
+        self._catch_up()
+        super().showEvent(event)
+
+    def _catch_up(self) -> None:
+        if self._overlays_stale:
+            self._rebuild(overlays_only=True)
 
     def _on_focus_changed(self, _row: int | None, _source: object) -> None:
         self._update_focus()
@@ -1601,10 +1619,12 @@ def open_scatter_view(window: QMainWindow, session: Session,
     # the window; else in ``area``.
     table = window.findChild(QDockWidget, "dock_catalogue")
     if table is not None and table.isVisible() and not table.isFloating():
-        window.addDockWidget(window.dockWidgetArea(table), dock)
-        window.splitDockWidget(table, dock, Qt.Orientation.Horizontal)
+        # Not splitDockWidget(table, ...): the table is tabbed with the gallery, and
+        # Qt adds a dock "split" from a tabbed one as one more tab, hiding the table.
+        window.addDockWidget(window.dockWidgetArea(table), dock, Qt.Orientation.Horizontal)
     else:
         window.addDockWidget(area, dock)
+    drop_retired_tab_bars(window)
     dock.show()
     dock.raise_()
     QApplication.processEvents()

@@ -292,6 +292,26 @@ def test_discovery_results_fill_the_gallery(window, survey_path: Path) -> None:
     assert "anomaly_test" in gallery.title
 
 
+def test_behind_the_table_tab_it_follows_the_selection_once_shown(qtbot, window,
+                                                                  survey_path: Path) -> None:
+    assert window.open_path(survey_path)
+    gallery = window.gallery_panel
+    assert gallery.visibleRegion().isEmpty()  # behind the Catalogue tab
+    select(window.session, np.arange(10, 30))
+    # Nothing laid out or rendered for nobody (a 100k-row selection takes ~200 ms)...
+    assert gallery.stale and gallery.model.rows.size != 20
+    # ... but it is up to date as soon as it is looked at: its tab chosen,
+    window.docks["gallery"].raise_()
+    qtbot.waitUntil(lambda: not gallery.visibleRegion().isEmpty())
+    assert not gallery.stale and gallery.model.rows.tolist() == list(range(10, 30))
+    assert gallery.title.startswith("Selection: 20")
+    # or asked what it shows.
+    window.docks["table"].raise_()
+    qtbot.waitUntil(lambda: gallery.visibleRegion().isEmpty())
+    select(window.session, [3, 4])
+    assert gallery.stale and gallery.shown_rows.tolist() == [3, 4] and not gallery.stale
+
+
 def test_other_catalogue_resets(panel: GalleryPanel, session: Session) -> None:
     select(session, [1, 2])
     panel.set_sort("mag")

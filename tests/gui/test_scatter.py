@@ -625,6 +625,27 @@ def test_second_scatter_view_is_linked(qtbot, window, catalogue) -> None:
     assert len(first.selected_item.data) == 2
 
 
+def test_second_scatter_view_sits_beside_the_table_and_catches_up_when_shown(
+        qtbot, window, catalogue) -> None:
+    window.set_catalogue(catalogue)
+    window.new_scatter_action.trigger()
+    dock = window.findChild(type(window.docks["table"]), "dock_scatter_view")
+    second: ScatterPanel = dock.widget()
+    # Beside the table, not one more tab over it.
+    assert not second.visibleRegion().isEmpty()
+    assert not window.table_panel.visibleRegion().isEmpty()
+    # Tabbed away, it leaves the selection undrawn until its tab is chosen.
+    window.tabifyDockWidget(window.docks["table"], dock)
+    window.docks["table"].raise_()
+    qtbot.waitUntil(lambda: second.visibleRegion().isEmpty())
+    rows = window.scatter_panel.select_box(150.0, 2.0, 150.35, 2.35)
+    assert len(rows) > 3 and second._overlays_stale
+    assert len(second.selected_item.data) != len(rows)
+    dock.raise_()
+    qtbot.waitUntil(lambda: not second._overlays_stale)
+    assert len(second.selected_item.data) == len(rows)
+
+
 def test_size_combo_of_the_analysis_panel(window, catalogue) -> None:
     window.set_catalogue(catalogue)
     combo = window.analysis_panel.size_combo
