@@ -53,6 +53,7 @@ from .scatter import ScatterPanel, open_scatter_view
 from .session_actions import SessionActions
 from .subsets_panel import EditActions, SubsetsPanel
 from .table import TablePanel
+from .widgets import drop_retired_tab_bars
 from .workers import JobWorker, wait_for_all_workers
 
 __all__ = ["MainWindow", "WelcomePage", "DEMOS"]
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
         self.docks["gallery"] = self._dock("Gallery", self.gallery_panel,
                                            area.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["table"], self.docks["gallery"])
+        drop_retired_tab_bars(self)  # else a second "Catalogue | Gallery" bar lingers
         self.docks["table"].raise_()
         self.discovery_panel.results_ready.connect(self.gallery_panel.show_rows)
         labelling = self.discovery_panel.labelling_group

@@ -29,6 +29,7 @@ from ..session_file import (
     save_session,
 )
 from .binding import connect_weakly
+from .widgets import drop_retired_tab_bars
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -184,6 +185,7 @@ def _apply_view(window: MainWindow, view: dict) -> None:
         window.restoreGeometry(QByteArray.fromBase64(view["window_geometry"].encode("ascii")))
     if view.get("window_state"):
         window.restoreState(QByteArray.fromBase64(view["window_state"].encode("ascii")))
+        drop_retired_tab_bars(window)  # the old tab bars would stay over the new ones
 
 
 # -- the actions -------------------------------------------------------------------------
