@@ -91,6 +91,27 @@ EMBEDDING_METHODS.register(MethodEntry(
     "simclr", "SimCLR", "astroexplorer.ml.image_ssl:simclr_job",
     "self-supervised contrastive CNN trained on augmented cutout pairs", needs="torch",
 ))
+EMBEDDING_METHODS.register(MethodEntry(
+    "lc_features", "Light curves: classical features", "astroexplorer.analysis.lc_features:lc_features_job",
+    "Lomb-Scargle period and power, amplitude, moments, percentiles, colours (baseline)",
+    modality="lightcurve",
+))
+EMBEDDING_METHODS.register(MethodEntry(
+    "lc_contrastive", "Light curves: contrastive",
+    "astroexplorer.ml.lightcurve_ssl:lc_contrastive_job",
+    "transformer over observations trained with NT-Xent on augmented light-curve pairs",
+    needs="torch", modality="lightcurve",
+))
+EMBEDDING_METHODS.register(MethodEntry(
+    "lc_masked", "Light curves: masked", "astroexplorer.ml.lightcurve_ssl:lc_masked_job",
+    "transformer over observations trained to predict masked values", needs="torch",
+    modality="lightcurve",
+))
+EMBEDDING_METHODS.register(MethodEntry(
+    "lc_next_step", "Light curves: next step", "astroexplorer.ml.lightcurve_ssl:lc_next_step_job",
+    "GRU trained to predict the next observation; its final state is the embedding",
+    needs="torch", modality="lightcurve",
+))
 
 
 def check_embeddable(method: str, catalogue: Catalogue) -> MethodEntry:
