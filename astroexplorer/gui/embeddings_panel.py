@@ -11,9 +11,8 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
-    QStackedWidget,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -37,7 +36,13 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 _MODALITY_DATA = {"image": "cutouts", "lightcurve": "light curves"}
 #: Most categorical values a column may have to be offered as a comparison label.
 _MAX_LABEL_VALUES = 50
-_COLUMNS = ("Method", "D", "Epochs", "Final loss", "Device", "kNN accuracy", "Shared neighbours")
+#: Columns of the comparison table (epochs, device and the rest are in the tooltips).
+_COLUMNS = ("Method", "D", "Loss", "kNN", "Shared")
+_COLUMN_TIPS = ("method (hover for its options)", "dimension of the vectors",
+                "mean training loss of the last epoch",
+                "leave-one-out accuracy of the 10 nearest neighbours' vote for the label",
+                "fraction of 10 nearest neighbours shared with the embedding shown")
+_KNN, _SHARED = 3, 4
 
 
 def _label_columns(catalogue: Catalogue) -> list[str]:
@@ -85,32 +90,38 @@ class EmbeddingsPanel(QWidget):
         layout.addWidget(self._compare_group(), 1)
         connect_weakly(session.catalogue_changed, self, EmbeddingsPanel._on_catalogue_changed)
         connect_weakly(session.embedding_changed, self, EmbeddingsPanel._on_embedding_changed)
-        self._update_state()
+        self._on_method_changed(self.method_combo.currentIndex())
 
     # -- construction -----------------------------------------------------------------
     def _method_group(self) -> QGroupBox:
         box = QGroupBox("Method")
         form = QFormLayout(box)
-        self.method_combo = make_combo("How to turn each object into a vector", min_chars=16)
+        self.method_combo = make_combo("How to turn each object into a vector")
         for entry in EMBEDDING_METHODS.entries():
             self.method_combo.addItem(f"{entry.label} ({_MODALITY_DATA[entry.modality]})",
                                       entry.name)
             self.method_combo.setItemData(self.method_combo.count() - 1, entry.description,
                                           Qt.ItemDataRole.ToolTipRole)
         self.method_combo.currentIndexChanged.connect(self._on_method_changed)
+        self.method_combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.description = status_label()
         self.device_combo = make_combo("Where learned methods run: auto picks a GPU if present")
         for device in DEVICES:
             self.device_combo.addItem(device, device)
-        # One page of options per method, shown for the chosen one.
-        self.option_pages = QStackedWidget()
+        # One page of options per method; only the chosen one is shown (hidden pages
+        # take no room, unlike a QStackedWidget's, which is as tall as the tallest).
+        self.option_pages = QWidget()
+        pages_layout = QVBoxLayout(self.option_pages)
+        pages_layout.setContentsMargins(0, 0, 0, 0)
         self.option_widgets: dict[str, dict[str, QWidget]] = {}
+        self._pages: list[QWidget] = []
         for entry in EMBEDDING_METHODS.entries():
             page, widgets = parameter_form(embedding_parameters(entry.name))
-            self.option_pages.addWidget(page)
+            pages_layout.addWidget(page)
+            self._pages.append(page)
             self.option_widgets[entry.name] = widgets
         buttons = QHBoxLayout()
-        self.compute_button = QPushButton("Compute embedding")
+        self.compute_button = QPushButton("Compute")
         self.compute_button.clicked.connect(self._request_compute)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the current batch (a later run resumes "
@@ -130,7 +141,8 @@ class EmbeddingsPanel(QWidget):
         layout = QVBoxLayout(box)
         self.progress_label = status_label()
         self.loss_plot = pg.PlotWidget(background="w")
-        self.loss_plot.setMinimumHeight(130)
+        self.loss_plot.setMinimumHeight(120)
+        self.loss_plot.setMaximumHeight(200)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.setLabel("bottom", "training step")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
@@ -144,30 +156,38 @@ class EmbeddingsPanel(QWidget):
     def _compare_group(self) -> QGroupBox:
         box = QGroupBox("Compare")
         layout = QVBoxLayout(box)
-        row = QHBoxLayout()
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
         self.label_combo = make_combo("A column of known classes: how often an object's 10 "
                                       "nearest neighbours share its class")
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("kNN accuracy of the label and neighbours shared with "
                                        "the embedding shown (samples of 5,000 / 2,000 objects)")
         self.compare_button.clicked.connect(self.compare)
-        row.addWidget(QLabel("Label"))
-        row.addWidget(self.label_combo, 1)
-        row.addWidget(self.compare_button)
+        form.addRow("Label", self.label_combo)
         self.table = QTableWidget(0, len(_COLUMNS))
         self.table.setHorizontalHeaderLabels(list(_COLUMNS))
+        for column, tip in enumerate(_COLUMN_TIPS):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.table.setMinimumHeight(90)
         self.table.cellDoubleClicked.connect(lambda r, _c: self.activate(r))
-        self.use_button = QPushButton("Show selected embedding")
+        self.use_button = QPushButton("Show selected")
+        self.use_button.setToolTip("Show the embedding selected in the table (or double-click it)")
         self.use_button.clicked.connect(lambda: self.activate(self.table.currentRow()))
-        layout.addLayout(row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.compare_button)
+        buttons.addWidget(self.use_button)
+        layout.addLayout(form)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.use_button)
+        layout.addLayout(buttons)
         return box
 
     # -- what the window calls --------------------------------------------------------------
@@ -223,8 +243,8 @@ class EmbeddingsPanel(QWidget):
             shared = ""
             if shown is not None and shown.vectors.shape[0] == emb.vectors.shape[0]:
                 shared = "1.000" if emb is shown else f"{shared_neighbours(emb.vectors, shown.vectors):.3f}"
-            self._set_cell(row, 5, knn)
-            self._set_cell(row, 6, shared)
+            self._set_cell(row, _KNN, knn)
+            self._set_cell(row, _SHARED, shared)
 
     def activate(self, row: int) -> None:
         """Ask the window to show embedding ``row`` of the table."""
@@ -245,14 +265,14 @@ class EmbeddingsPanel(QWidget):
             else emb.method
         row = self.table.rowCount()
         self.table.insertRow(row)
-        cells = (label, str(emb.vectors.shape[1]), str(cfg.get("epochs", "")),
-                 f"{losses[-1]:.4g}" if losses else "", str(cfg.get("device", "")), "", "")
+        # The short name fits a narrow dock; the label and options are in the tooltip.
+        cells = (emb.method, str(emb.vectors.shape[1]), f"{losses[-1]:.4g}" if losses else "",
+                 "", "")
         for column, text in enumerate(cells):
             self._set_cell(row, column, text)
-        self.table.item(row, 0).setToolTip(
-            "\n".join(f"{k}: {v}" for k, v in cfg.items()
-                      if k in ("method", "seed", "lr", "width", "depth", "input_size",
-                               "temperature", "train_seconds", "cache_key", "checkpoint")))
+        self.table.item(row, 0).setToolTip("\n".join([label] + [
+            f"{k}: {v}" for k, v in cfg.items()
+            if not isinstance(v, (list, dict)) and k not in ("from_cache",)]))
 
     def _mark_shown(self) -> None:
         shown = self.session.embedding
@@ -295,7 +315,8 @@ class EmbeddingsPanel(QWidget):
         return (catalogue.lightcurves if modality == "lightcurve" else catalogue.images) is not None
 
     def _on_method_changed(self, index: int) -> None:
-        self.option_pages.setCurrentIndex(index)
+        for i, page in enumerate(self._pages):
+            page.setVisible(i == index)
         self._update_state()
 
     def _update_state(self) -> None:
@@ -308,7 +329,9 @@ class EmbeddingsPanel(QWidget):
         self.device_combo.setEnabled(entry.needs == "torch")
         self.compute_button.setEnabled(has_data and not self.running)
         self.compute_button.setToolTip(
-            "" if has_data or catalogue is None else f"{catalogue.name} has no {data} to embed")
+            "Compute the embedding (one computed before with the same data and options "
+            "comes from the cache at once)" if has_data or catalogue is None
+            else f"{catalogue.name} has no {data} to embed")
         self.cancel_button.setEnabled(self.running)
         if not self.running:
             if catalogue is None:

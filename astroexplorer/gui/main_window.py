@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
     def _fit_docks(self) -> None:
         """Share the window between the docks for its current size."""
         width, height = self.width(), self.height()
-        self.resizeDocks([self.docks["analysis"]], [max(200, int(width * 0.17))],
+        self.resizeDocks([self.docks["analysis"]], [max(240, int(width * 0.19))],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["image"]], [max(240, int(width * 0.26))],
                          Qt.Orientation.Horizontal)

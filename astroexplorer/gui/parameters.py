@@ -29,6 +29,8 @@ def parameter_form(parameters: dict[str, tuple]) -> tuple[QWidget, dict[str, QWi
     page = QWidget()
     form = QFormLayout(page)
     form.setContentsMargins(0, 0, 0, 0)
+    # In a narrow dock a label goes above its editor rather than widening the dock.
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     widgets: dict[str, QWidget] = {}
     for name, (default, low, high, tip) in parameters.items():
         if isinstance(low, tuple):

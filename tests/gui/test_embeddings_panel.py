@@ -58,7 +58,7 @@ def test_training_shows_a_live_loss_curve_then_the_cache_answers(qtbot, survey) 
     x, y = panel.loss_curve.getData()
     assert x is not None and len(x) >= 2 and np.isfinite(y).all()
     assert emb.config["cache_key"] and Path(emb.config["checkpoint"]).exists()
-    assert panel.table.rowCount() == 1 and panel.table.item(0, 0).text() == "SimCLR"
+    assert panel.table.rowCount() == 1 and panel.table.item(0, 0).text() == "simclr"
     # The same request again: found in the cache, no training, same vectors.
     compute(qtbot, survey)
     again = survey.session.embedding
@@ -79,10 +79,10 @@ def test_compare_and_switch_between_embeddings(qtbot, survey) -> None:
     assert panel.table.rowCount() == 2 and panel.table.item(1, 0).font().bold()
     panel.label_combo.setCurrentIndex(panel.label_combo.findData("morphology"))
     panel.compare()
-    knn = [float(panel.table.item(r, 5).text()) for r in range(2)]
+    knn = [float(panel.table.item(r, 3).text()) for r in range(2)]
     assert all(0 < k <= 1 for k in knn)
-    assert panel.table.item(1, 6).text() == "1.000"
-    assert 0 <= float(panel.table.item(0, 6).text()) < 1
+    assert panel.table.item(1, 4).text() == "1.000"
+    assert 0 <= float(panel.table.item(0, 4).text()) < 1
     with qtbot.waitSignal(survey.projection_ready, timeout=60_000):
         panel.activate(0)
     assert survey.session.embedding is first and survey.session.embedding is not second
