@@ -168,7 +168,11 @@ class LightCurveGRUNet(nn.Module):
                        prev[..., None], nxt[..., None], next_band, batch.level[..., None],
                        log_scale[..., None]], -1)
         x = x * mask[..., None].to(x.dtype)
-        out, _ = self.gru(self.inputs(x))
+        h = self.inputs(x)
+        # The recurrence runs in float32 even under autocast: errors compound over
+        # hundreds of steps in bf16/fp16, and cuDNN's GRU is cheap at this size anyway.
+        with torch.autocast(h.device.type, enabled=False):
+            out, _ = self.gru(h.float())
         return out
 
     def predict_next(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
