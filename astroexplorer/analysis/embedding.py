@@ -112,6 +112,19 @@ EMBEDDING_METHODS.register(MethodEntry(
     "GRU trained to predict the next observation; its final state is the embedding",
     needs="torch", modality="lightcurve",
 ))
+EMBEDDING_METHODS.register(MethodEntry(
+    "byol", "BYOL", "astroexplorer.ml.image_ssl:byol_job",
+    "self-supervised CNN predicting a momentum target's view of the cutout (no negatives)",
+    needs="torch",
+))
+EMBEDDING_METHODS.register(MethodEntry(
+    "autoencoder", "Autoencoder", "astroexplorer.ml.image_ssl:autoencoder_job",
+    "CNN encoder trained to reconstruct the cutouts through a bottleneck", needs="torch",
+))
+EMBEDDING_METHODS.register(MethodEntry(
+    "vae", "Variational autoencoder", "astroexplorer.ml.image_ssl:vae_job",
+    "CNN encoder of a variational autoencoder (latent means)", needs="torch",
+))
 
 
 def check_embeddable(method: str, catalogue: Catalogue) -> MethodEntry:

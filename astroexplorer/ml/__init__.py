@@ -11,11 +11,12 @@ from .device import (
     describe_device,
     select_device,
 )
-from .encoders import MIN_IMAGE_SIZE, ProjectionHead, SmallCNNEncoder
-from .image_ssl import simclr_job
+from .encoders import MIN_IMAGE_SIZE, ConvDecoder, ProjectionHead, SmallCNNEncoder
+from .image_ssl import autoencoder_job, byol_job, simclr_job, vae_job
 from .losses import nt_xent_loss
 
 __all__ = [
-    "MIN_IMAGE_SIZE", "ProjectionHead", "SkyAugment", "SmallCNNEncoder", "available_cpus",
-    "configure_cpu_threads", "describe_device", "nt_xent_loss", "select_device", "simclr_job",
+    "MIN_IMAGE_SIZE", "ConvDecoder", "ProjectionHead", "SkyAugment", "SmallCNNEncoder",
+    "autoencoder_job", "available_cpus", "byol_job", "configure_cpu_threads", "describe_device",
+    "nt_xent_loss", "select_device", "simclr_job", "vae_job",
 ]

@@ -1,11 +1,15 @@
-"""Image encoders for cutouts: a small residual CNN and the SimCLR projection head."""
+"""Image encoders for cutouts: a small residual CNN, the SimCLR/BYOL projection head,
+and the convolutional decoder of the autoencoders."""
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["MIN_IMAGE_SIZE", "ProjectionHead", "SmallCNNEncoder"]
+__all__ = ["MIN_IMAGE_SIZE", "ConvDecoder", "ProjectionHead", "SmallCNNEncoder"]
 
 #: Smallest cutout side (pixels) the encoders accept: three stride-2 stages leave 2 px.
 MIN_IMAGE_SIZE = 16
@@ -137,3 +141,57 @@ class ProjectionHead(nn.Module):
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """Project representations, ``(B, dim) -> (B, out)``."""
         return self.net(h)
+
+
+class ConvDecoder(nn.Module):
+    """The mirror of :class:`SmallCNNEncoder`: a vector back to a ``(C, H, W)`` cutout.
+
+    A linear map to ``4*width`` channels on the encoder's downsampled grid
+    (``ceil(size / 8)`` pixels a side), three stages of nearest-neighbour upsampling
+    by 2 followed by a 3x3 convolution, BatchNorm and ReLU (widths ``2*width,
+    width, width``), and a final 3x3 convolution to ``out_channels``. The result,
+    ``8 * ceil(size / 8)`` pixels a side, is resampled bilinearly to the requested
+    ``(H, W)``, so any cutout size (odd, oblong) is reproduced exactly.
+
+    Parameters
+    ----------
+    dim : int
+        Size ``D`` of the input vector.
+    out_channels : int
+        Number of bands ``C``.
+    width : int
+        As the encoder's ``width``.
+    size : int
+        Side of the cutouts the decoder is built for (sets the starting grid).
+
+    Notes
+    -----
+    ``forward(z, out_size)``: ``z`` ``(B, D)`` returns ``(B, C, H, W)`` for
+    ``out_size = (H, W)`` (default ``(size, size)``); no output activation
+    (normalised pixels are unbounded).
+    """
+
+    def __init__(self, dim: int, out_channels: int, width: int = 32, size: int = 32) -> None:
+        super().__init__()
+        if dim < 1 or out_channels < 1 or width < 1 or size < 1:
+            raise ValueError("dim, out_channels, width and size must all be positive")
+        self.size = size
+        self.grid = math.ceil(size / 8)
+        self.channels = 4 * width
+        self.fc = nn.Linear(dim, self.channels * self.grid**2)
+        layers: list[nn.Module] = []
+        for c_in, c_out in ((4 * width, 2 * width), (2 * width, width), (width, width)):
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"),
+                       nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                       nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+        layers.append(nn.Conv2d(width, out_channels, 3, padding=1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, out_size: tuple[int, int] | None = None) -> torch.Tensor:
+        """Decode ``(B, D)`` vectors to ``(B, C, H, W)`` cutouts."""
+        h = F.relu(self.fc(z)).view(z.shape[0], self.channels, self.grid, self.grid)
+        x = self.net(h)
+        out_size = tuple(out_size) if out_size is not None else (self.size, self.size)
+        if tuple(x.shape[-2:]) != out_size:
+            x = F.interpolate(x, size=out_size, mode="bilinear", align_corners=False)
+        return x

@@ -10,11 +10,15 @@ loss is on a batch; see :class:`ImageMethod`.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import math
 from collections.abc import Callable, Iterator
 from contextlib import closing
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..analysis.embedding_cache import fingerprint_images
@@ -25,18 +29,19 @@ from ..core.images import ImageSource
 from ..jobs.base import Job, Progress
 from .augment import SkyAugment
 from .device import configure_cpu_threads, select_device
-from .encoders import MIN_IMAGE_SIZE, ProjectionHead, SmallCNNEncoder
+from .encoders import MIN_IMAGE_SIZE, ConvDecoder, ProjectionHead, SmallCNNEncoder
 from .image_data import read_image_batches
 from .losses import nt_xent_loss
 from .training import Trainer, embed_in_batches
 
-__all__ = ["COMMON_IMAGE_OPTIONS", "ImageMethod", "simclr_job", "train_image_embedding"]
+__all__ = ["BYOL", "COMMON_IMAGE_OPTIONS", "Autoencoder", "ImageMethod", "SimCLR", "autoencoder_job",
+           "byol_job", "simclr_job", "train_image_embedding", "vae_job"]
 
 #: Options every image method takes, with their defaults.
 COMMON_IMAGE_OPTIONS: dict = {
     "epochs": 10, "batch_size": 128, "dim": 128, "width": 32, "depth": 1, "input_size": None,
-    "lr": 1e-3, "device": "auto", "seed": 0, "max_train": None, "checkpoint": None,
-    "resume": False,
+    "lr": 1e-3, "device": "auto", "seed": 0, "max_train": None, "train_rows": None,
+    "checkpoint": None, "resume": False,
 }
 #: Inference batches are this many times the training batch (no views, no gradients).
 _INFER_BATCH_FACTOR = 2
@@ -53,6 +58,12 @@ class ImageMethod:
     name = ""
     label = ""
     options: dict = {}
+    #: Set by the driver before training: the run's generator (on the device), for
+    #: randomness besides the views (a VAE's sampling); checkpointed with the run.
+    generator: torch.Generator | None = None
+    #: Set by the driver before each :meth:`loss`: the catalogue rows of the batch
+    #: (sorted int64), for methods that look up per-row targets (supervised training).
+    batch_rows: np.ndarray | None = None
 
     def validate(self, opts: dict) -> None:
         """Raise :class:`UserError` for an invalid method option."""
@@ -77,8 +88,13 @@ class ImageMethod:
     def after_step(self, modules: dict[str, nn.Module], progress: float, opts: dict) -> None:
         """Called after each optimiser step; ``progress`` in [0, 1] through the run."""
 
+    def augmentation(self, opts: dict) -> SkyAugment:
+        """The augmentations behind ``augment`` in :meth:`loss` (default: SkyAugment())."""
+        return SkyAugment()
+
     def config(self, opts: dict) -> dict:
-        """Method facts for the Embedding's config (architecture of the heads...)."""
+        """Method facts for the Embedding's config (architecture of the heads...);
+        part of a checkpoint's identity."""
         return {}
 
 
@@ -108,6 +124,173 @@ class SimCLR(ImageMethod):
         return {"projection": {"hidden": 2 * opts["dim"], "out": self.head_out}}
 
 
+def _cosine_loss(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """``2 - 2 cos(p, z)`` per row, ``(B,)``; in [0, 4]."""
+    return 2.0 - 2.0 * F.cosine_similarity(p.float(), z.float(), dim=-1)
+
+
+class BYOL(ImageMethod):
+    """BYOL (Grill et al. 2020): predict a momentum target's projection of another view.
+
+    Online networks: encoder, projector and predictor (MLPs ``Linear -> BatchNorm ->
+    ReLU -> Linear``, hidden ``2 * dim``, output 64). Target networks: copies of the
+    encoder and projector, never given gradients, moved after every step by an
+    exponential moving average ``t <- tau t + (1 - tau) o`` whose ``tau`` rises from
+    ``momentum`` to 1 by a cosine over the run; their BatchNorm buffers are copied
+    from the online networks. The loss is the symmetric ``2 - 2 cos`` between the
+    online prediction of one view and the target projection of the other, averaged
+    over both directions (so in [0, 4], not the paper's sum in [0, 8]).
+    """
+
+    name = "byol"
+    label = "BYOL"
+    options = {"momentum": 0.99}
+    head_out = 64
+
+    def validate(self, opts: dict) -> None:
+        if not 0.0 <= opts["momentum"] < 1.0:
+            raise UserError(f"The BYOL momentum must be in [0, 1), not {opts['momentum']}.")
+
+    def build(self, channels: int, size: int, opts: dict) -> dict[str, nn.Module]:
+        dim = opts["dim"]
+        modules = {"encoder": SmallCNNEncoder(channels, dim, opts["width"], opts["depth"]),
+                   "projector": ProjectionHead(dim, 2 * dim, self.head_out),
+                   "predictor": ProjectionHead(self.head_out, 2 * dim, self.head_out)}
+        for name in ("encoder", "projector"):
+            target = copy.deepcopy(modules[name])
+            target.requires_grad_(False)
+            modules[f"target_{name}"] = target
+        return modules
+
+    def trainable(self, modules: dict[str, nn.Module]) -> list[nn.Parameter]:
+        return [p for name in ("encoder", "projector", "predictor") for p in modules[name].parameters()]
+
+    def loss(self, modules, x, augment, opts):
+        b = x.shape[0]
+        views = torch.cat([augment(x), augment(x)])
+        p = modules["predictor"](modules["projector"](modules["encoder"](views)))
+        with torch.no_grad():
+            z = modules["target_projector"](modules["target_encoder"](views))
+        # Prediction of view 1 against the target of view 2, and the other way round.
+        z = torch.cat([z[b:], z[:b]])
+        return _cosine_loss(p, z).mean()
+
+    def after_step(self, modules, progress, opts):
+        tau = 1.0 - (1.0 - opts["momentum"]) * (math.cos(math.pi * min(progress, 1.0)) + 1.0) / 2.0
+        with torch.no_grad():
+            for name in ("encoder", "projector"):
+                online, target = modules[name], modules[f"target_{name}"]
+                t_params, o_params = list(target.parameters()), list(online.parameters())
+                torch._foreach_mul_(t_params, tau)
+                torch._foreach_add_(t_params, o_params, alpha=1.0 - tau)
+                for t_buf, o_buf in zip(target.buffers(), online.buffers(), strict=True):
+                    t_buf.copy_(o_buf)
+
+    def config(self, opts: dict) -> dict:
+        return {"projection": {"hidden": 2 * opts["dim"], "out": self.head_out},
+                "prediction": {"hidden": 2 * opts["dim"], "out": self.head_out},
+                "momentum_schedule": "cosine to 1"}
+
+
+class _VAEHead(nn.Module):
+    """Log-variance of the latent Gaussian from the encoder's pooled features."""
+
+    def __init__(self, features: int, dim: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(features, dim)
+        # Start at a small variance, so early training is close to a plain autoencoder.
+        nn.init.zeros_(self.fc.weight)
+        nn.init.constant_(self.fc.bias, -4.0)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.fc(pooled)
+
+
+def _encode_pooled(encoder: SmallCNNEncoder, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The encoder's output ``(B, D)`` and its pooled features ``(B, 4 * width)``."""
+    pooled = torch.flatten(encoder.pool(encoder.stages(encoder.stem(x))), 1)
+    return encoder.fc(pooled), pooled
+
+
+class Autoencoder(ImageMethod):
+    """A convolutional (variational) autoencoder; its encoder gives the embedding.
+
+    The :class:`SmallCNNEncoder` maps a cutout to ``dim`` numbers (the embedding;
+    for the VAE, the mean of the latent Gaussian, whose log-variance comes from a
+    linear head on the pooled features), and a :class:`ConvDecoder` maps them (a
+    sample, for the VAE) back to the normalised pixels.
+
+    Loss: per-pixel mean squared error of the reconstruction (in arcsinh-normalised
+    units, averaged over bands and pixels), plus for the VAE ``beta`` times the KL
+    divergence to N(0, I) summed over the ``dim`` latents and averaged over the
+    batch. With per-pixel MSE, ``beta = (C H W)^-1`` would be the ELBO of a
+    Gaussian decoder of variance 1/2; the default 1e-3 weighs the KL about 3x that
+    at 3 x 32 x 32 and 12x at 3 x 64 x 64, a mildly regularised (beta-)VAE.
+
+    What is reconstructed: a view rotated by a random angle and randomly mirrored,
+    and the encoder sees that same view (option ``augment``, default True). The
+    symmetries of the sky multiply the few thousand training cutouts without
+    changing what they show; shifts, blur, noise and flux scaling are left out,
+    since an autoencoder cannot tell them from the object and would spend capacity
+    reproducing them. ``augment=False`` reconstructs the cutouts as read.
+    """
+
+    name = "autoencoder"
+    label = "Autoencoder"
+
+    def __init__(self, variational: bool = False) -> None:
+        self.variational = variational
+        if variational:
+            self.name, self.label = "vae", "Variational autoencoder"
+        self.options = {"augment": True, **({"beta": 1e-3} if variational else {})}
+
+    def validate(self, opts: dict) -> None:
+        if self.variational and not (np.isfinite(opts["beta"]) and opts["beta"] >= 0):
+            raise UserError(f"The {self.label} beta must be a finite number >= 0, not {opts['beta']}.")
+        if not isinstance(opts["augment"], bool):
+            raise UserError(f"The {self.label} option augment must be True or False, "
+                            f"not {opts['augment']!r}.")
+
+    def augmentation(self, opts: dict) -> SkyAugment:
+        on = bool(opts["augment"])
+        return SkyAugment(rotate=on, flip=on, max_shift=0.0, zoom=(1.0, 1.0), blur_p=0.0,
+                          noise_std=(0.0, 0.0), flux_scale=0.0)
+
+    def build(self, channels: int, size: int, opts: dict) -> dict[str, nn.Module]:
+        dim, width = opts["dim"], opts["width"]
+        modules = {"encoder": SmallCNNEncoder(channels, dim, width, opts["depth"]),
+                   "decoder": ConvDecoder(dim, channels, width, size)}
+        if self.variational:
+            modules["logvar"] = _VAEHead(4 * width, dim)
+        return modules
+
+    def loss(self, modules, x, augment, opts):
+        view = augment(x) if opts["augment"] else x
+        mean, pooled = _encode_pooled(modules["encoder"], view)
+        kl = None
+        if self.variational:
+            logvar = modules["logvar"](pooled).float().clamp(-20.0, 10.0)
+            mean = mean.float()
+            assert self.generator is not None, "the driver sets the generator"
+            eps = torch.randn(mean.shape, generator=self.generator, device=self.generator.device)
+            z = mean + eps.to(mean.device) * torch.exp(0.5 * logvar)
+            kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1).mean()
+        else:
+            z = mean
+        recon = modules["decoder"](z, tuple(view.shape[-2:]))
+        mse = F.mse_loss(recon.float(), view.float())
+        self.last_terms = {"mse": float(mse.detach())}
+        if kl is None:
+            return mse
+        self.last_terms["kl"] = float(kl.detach())
+        return mse + opts["beta"] * kl
+
+    def config(self, opts: dict) -> dict:
+        return {"decoder": {"name": "ConvDecoder", "width": opts["width"]},
+                "loss": "per-pixel MSE" + (" + beta * KL (sum over latents)" if self.variational else ""),
+                "reconstructs": "rotated/flipped view" if opts["augment"] else "input"}
+
+
 def _validate(images: ImageSource, method: ImageMethod, opts: dict) -> None:
     n = len(images)
     if n < 2:
@@ -128,7 +311,26 @@ def _validate(images: ImageSource, method: ImageMethod, opts: dict) -> None:
         if not ok:
             value = opts[{"batch size": "batch_size", "learning rate": "lr"}.get(name, name)]
             raise UserError(f"The {method.label} {name} must be {rule}, not {value}.")
+    if opts["train_rows"] is not None:
+        opts["train_rows"] = _check_train_rows(opts["train_rows"], n, method.label)
     method.validate(opts)
+
+
+def _check_train_rows(rows, n: int, label: str) -> np.ndarray:
+    """``rows`` as sorted unique int64 row indices in ``[0, n)``, at least 2 of them."""
+    arr = np.asarray(rows)
+    if arr.dtype == bool and arr.shape == (n,):
+        arr = np.flatnonzero(arr)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise UserError(f"The {label} train_rows must be a 1-d sequence of row indices "
+                        f"(or a boolean mask of {n} rows).")
+    arr = np.unique(arr.astype(np.int64))
+    if arr.size and (arr[0] < 0 or arr[-1] >= n):
+        raise UserError(f"The {label} train_rows must lie in [0, {n}); got rows from "
+                        f"{arr[0]} to {arr[-1]}.")
+    if arr.size < 2:
+        raise UserError(f"The {label} train_rows must name at least 2 rows, not {arr.size}.")
+    return arr
 
 
 def train_image_embedding(images: ImageSource, method: ImageMethod, **options) -> Job[Embedding]:
@@ -145,8 +347,10 @@ def train_image_embedding(images: ImageSource, method: ImageMethod, **options) -
     - ``device``: ``"auto"``, ``"cpu"``, ``"cuda[:N]"`` or ``"mps"``. On CUDA: mixed
       precision (bf16, or fp16 with loss scaling), pinned memory, asynchronous copies
       and a one-batch read-ahead; channels-last memory on CUDA and CPU.
-    - ``max_train``: train on a random subset of at most this many rows; all rows
-      are embedded.
+    - ``train_rows``: row indices (or a boolean mask of length N) to train on, e.g.
+      a benchmark's training split; None trains on every row. All rows are embedded.
+    - ``max_train``: train on a random subset of at most this many of the training
+      rows; all rows are embedded.
     - ``checkpoint``: a ``.safetensors`` path written after every epoch;
       ``resume``: continue from it when it exists (same data and options).
 
@@ -191,9 +395,9 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
     if dev.type == "cpu":
         configure_cpu_threads()
     rng = np.random.default_rng(seed)
-    train_rows = np.arange(n)
-    if opts["max_train"] is not None and opts["max_train"] < n:
-        train_rows = np.sort(rng.choice(n, size=opts["max_train"], replace=False))
+    train_rows = np.arange(n) if opts["train_rows"] is None else opts["train_rows"]
+    if opts["max_train"] is not None and opts["max_train"] < train_rows.size:
+        train_rows = np.sort(rng.choice(train_rows, size=opts["max_train"], replace=False))
     n_train = train_rows.size
     # A last batch of one object has no negatives (and breaks BatchNorm): skip it.
     steps_per_epoch = n_train // bs + (1 if n_train % bs >= 2 else 0)
@@ -213,13 +417,17 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
     memory_format = torch.channels_last if dev.type in ("cpu", "cuda") else torch.contiguous_format
     for module in modules.values():
         module.to(dev, memory_format=memory_format)
-    augment = SkyAugment()
+    augment = method.augmentation(opts)
     gen = torch.Generator(device=dev if dev.type in ("cpu", "cuda") else "cpu")
     gen.manual_seed(seed)
+    method.generator = gen
     run_opts = {k: v for k, v in opts.items() if k not in ("device", "checkpoint", "resume")}
+    if opts["train_rows"] is not None:  # a digest, not thousands of indices in the config
+        run_opts["train_rows"] = {"count": int(opts["train_rows"].size), "sha1": hashlib.sha1(
+            opts["train_rows"].tobytes()).hexdigest()}
     trainer = Trainer(
         modules, method.trainable(modules), dev, lr=float(opts["lr"]), total_steps=train_steps,
-        identity={"method": method.name, "options": run_opts,
+        identity={"method": method.name, "options": run_opts, "method_config": method.config(opts),
                   "data": fingerprint_images(images)},
         rng=rng, torch_generator=gen, checkpoint=opts["checkpoint"], resume=bool(opts["resume"]))
 
@@ -227,7 +435,8 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
         out = torch.asinh(augment(torch.sinh(x), gen))
         return out.contiguous(memory_format=memory_format)
 
-    def step(x: torch.Tensor) -> float:
+    def step(batch: tuple[np.ndarray, torch.Tensor]) -> float:
+        method.batch_rows, x = batch
         x = x.to(dev, non_blocking=True).contiguous(memory_format=memory_format)
         with trainer.autocast():
             loss = method.loss(modules, x, views, opts)
@@ -243,7 +452,7 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
         chunks = [ch for ch in chunks if ch.size >= 2]
         with closing(read_image_batches(images, chunks, scales, pin, prefetch, size)) as it:
             for rows, x in it:
-                yield rows.size, x
+                yield rows.size, (rows, x)
 
     yield from trainer.fit(epochs, batches, step, steps_per_epoch, total, what="cutouts",
                            method=method.label, infer_objects=n)
@@ -274,3 +483,22 @@ def simclr_job(images: ImageSource, **options) -> Job[Embedding]:
     """SimCLR embedding of the cutouts: :func:`train_image_embedding` with
     :class:`SimCLR` (option ``temperature``, default 0.2, besides the common ones)."""
     return train_image_embedding(images, SimCLR(), **options)
+
+
+def byol_job(images: ImageSource, **options) -> Job[Embedding]:
+    """BYOL embedding of the cutouts: :func:`train_image_embedding` with :class:`BYOL`
+    (option ``momentum``, default 0.99: the target's starting EMA rate)."""
+    return train_image_embedding(images, BYOL(), **options)
+
+
+def autoencoder_job(images: ImageSource, **options) -> Job[Embedding]:
+    """Autoencoder embedding of the cutouts: :func:`train_image_embedding` with
+    :class:`Autoencoder` (option ``augment``, default True: reconstruct rotated and
+    mirrored views)."""
+    return train_image_embedding(images, Autoencoder(), **options)
+
+
+def vae_job(images: ImageSource, **options) -> Job[Embedding]:
+    """Variational-autoencoder embedding (the latent means): :func:`train_image_embedding`
+    with ``Autoencoder(variational=True)`` (options ``beta``, default 1e-3, and ``augment``)."""
+    return train_image_embedding(images, Autoencoder(variational=True), **options)
