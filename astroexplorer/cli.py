@@ -225,10 +225,21 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _window_size(text: str) -> tuple[int, int]:
+    """``"1024x640"`` as (1024, 640), for ``screenshots --size``."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 1024x640") from None
+    if width < 320 or height < 240:
+        raise argparse.ArgumentTypeError(f"{text} is too small a window (320x240 at least)")
+    return width, height
+
+
 def cmd_screenshots(args) -> int:
     from .gui.screenshots import save_screenshots
 
-    for path in save_screenshots(Path(args.dir)):
+    for path in save_screenshots(Path(args.dir), size=args.size):
         print(path)
     return 0
 
@@ -468,6 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("screenshots", help="save PNGs of the window and each view on the demo")
     s.add_argument("dir")
+    s.add_argument("--size", type=_window_size, default=(1280, 800), metavar="WxH",
+                   help="window size in pixels (default 1280x800; 1024x640 for a small laptop)")
     s.set_defaults(func=cmd_screenshots)
 
     from .analysis.anomaly import ANOMALY_METHODS

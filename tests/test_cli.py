@@ -125,3 +125,15 @@ def test_user_mistakes_are_one_sentence_without_traceback(demo, tmp_path, args, 
     assert message.lower() in proc.stderr.lower()
     assert proc.stderr.strip().startswith("astroexplorer: ")
     assert not (tmp_path / "x.fits").exists() and not (tmp_path / "e.npy").exists()
+
+
+def test_screenshots_size_option(capsys: pytest.CaptureFixture[str]) -> None:
+    from astroexplorer.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["screenshots", "out"]).size == (1280, 800)
+    assert parser.parse_args(["screenshots", "out", "--size", "1024x640"]).size == (1024, 640)
+    for bad in ("big", "100x100"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["screenshots", "out", "--size", bad])
+    assert "1024x640" in capsys.readouterr().err

@@ -214,10 +214,10 @@ class LightCurvePanel(RowPanel):
         self.periodogram_label = QLabel()
         self.periodogram_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.periodogram_label.setWordWrap(True)
-        # Room for two lines whatever it says, so that the plot under it keeps its size
-        # (and its drawn axes) from one object to the next.
+        # A line even while empty, so that the plot under it keeps its size (and its
+        # drawn axes) from one object to the next (two lines would not fit 1024x640).
         self.periodogram_label.setMinimumHeight(
-            2 * self.periodogram_label.fontMetrics().lineSpacing() + 2)
+            self.periodogram_label.fontMetrics().lineSpacing() + 1)
         self.periodogram_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.periodogram_box = QWidget()
         box = QVBoxLayout(self.periodogram_box)
@@ -518,7 +518,11 @@ class LightCurvePanel(RowPanel):
         self.peak_line.show()
         self.periodogram_item.setXRange(np.log10(result.min_period), np.log10(result.max_period),
                                         padding=0.02)
-        self.periodogram_item.setYRange(0.0, max(result.best_power, 1e-3) * 1.08, padding=0)
+        top = max(result.best_power, 1e-3) * 1.08
+        self.periodogram_item.setYRange(0.0, top, padding=0)
+        # Two or three power labels: the plot is short, pyqtgraph's own choice overlaps.
+        step = _nice_step(top / 2)
+        self.periodogram_item.getAxis("left").setTickSpacing(step, step / 2)
         fap = result.false_alarm_probability
         fap_text = "" if not np.isfinite(fap) else f", FAP {fap:.2g}"
         bands = "+".join(result.bands) if result.bands != ("",) else "all points"
@@ -527,6 +531,16 @@ class LightCurvePanel(RowPanel):
             f"{bands}, {result.method})")
         self.periodogram_label.setStyleSheet("color: #000;")
         self.fold_peak_button.setEnabled(True)
+
+
+def _nice_step(span: float) -> float:
+    """The smallest of 1, 2 or 5 times a power of ten that is at least ``span`` (> 0)."""
+    exponent = np.floor(np.log10(span))
+    for factor in (1.0, 2.0, 5.0, 10.0):
+        step = factor * 10.0 ** exponent
+        if step >= span * (1 - 1e-9):
+            return float(step)
+    return float(10.0 ** (exponent + 1))  # pragma: no cover - unreachable
 
 
 def peak_envelope(period: np.ndarray, power: np.ndarray, n_bins: int = 2000

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -190,6 +191,9 @@ class MainWindow(QMainWindow):
         }
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # The left docks are tabbed four deep in a narrow column: tabs along its side
+        # have room for their titles, tabs under it cut them to "An...", "Di...".
+        self.setTabPosition(Qt.DockWidgetArea.LeftDockWidgetArea, QTabWidget.TabPosition.West)
 
         self.jobs_panel = JobsPanel()
         self.statusBar().addPermanentWidget(self.jobs_panel)

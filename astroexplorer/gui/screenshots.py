@@ -9,10 +9,11 @@ Run offscreen (``QT_QPA_PLATFORM=offscreen``) or under ``xvfb-run``::
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 from ..analysis import embedding_job, projection_job
 from ..core.rowset import RowSet
@@ -29,11 +30,23 @@ def _settle(app: QApplication, rounds: int = 5) -> None:
         app.processEvents()
 
 
+def _wait_for(app: QApplication, done, timeout_s: float = 20.0) -> None:
+    """Process events until ``done()`` (a worker thread's result arrived) or timeout."""
+    end = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    _settle(app)
+
+
 def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
                      catalogue_path: Path | None = None, projection: str = "umap",
                      colour_by: str = "morphology") -> list[Path]:
-    """Open the simulated survey, embed (PCA), map, colour, select and focus, then
-    save ``main_window.png`` and one PNG per view in ``out_dir``.
+    """Open the simulated survey, embed (PCA), map, colour, select, focus and make a
+    subset, open a second scatter view (colour against magnitude), then save ``main_window.png``
+    and one PNG per view in ``out_dir``: ``scatter``, ``scatter_view``, ``table``,
+    ``image``, ``lightcurve`` (with its periodogram computed), ``controls``,
+    ``embeddings``, ``discovery``, ``subsets`` and ``gallery``.
 
     Parameters
     ----------
@@ -88,7 +101,10 @@ def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
         rows = RowSet(scatter.plotted_rows[:20])
         session.selection.select(rows, SelectionMode.REPLACE, source=None)
     session.selection.set_focus(int(rows.rows[len(rows) // 2]), source=None)
+    # A named subset: half the box, outlined on the map and listed in its panel.
+    session.selection.subsets.add("box, first half", RowSet(rows.rows[: len(rows) // 2]))
     _settle(app, 10)
+    _wait_for(app, lambda: not window.lightcurve_panel.computing)
 
     views: dict[str, QWidget] = {
         "main_window": window,
@@ -97,14 +113,20 @@ def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
         "image": window.image_panel,
         "lightcurve": window.lightcurve_panel,
         "controls": window.analysis_panel,
+        "embeddings": window.embeddings_panel,
         "discovery": window.discovery_panel,
+        "subsets": window.subsets_panel,
         "gallery": window.gallery_panel,
+        "scatter_view": None,  # opened last: it takes room from the table
     }
     written = []
     for name, widget in views.items():
-        if name in ("discovery", "gallery"):  # tabbed with the controls / the table
+        if name in ("embeddings", "discovery", "subsets", "gallery"):  # tabbed
             window.docks[name].raise_()
             _settle(app)
+        if name == "scatter_view":
+            widget = _second_scatter_view(window, catalogue)
+            _settle(app, 10)
         path = out_dir / f"{name}.png"
         if not widget.grab().save(str(path)):
             raise OSError(f"could not write {path}")
@@ -112,6 +134,23 @@ def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
     window.close()
     _settle(app)
     return written
+
+
+def _second_scatter_view(window, catalogue) -> QWidget:
+    """A second linked scatter view: colour against magnitude where the catalogue
+    has them (the simulated survey's g-r and r), else two of its numeric columns."""
+    from .scatter import open_scatter_view
+
+    dock: QDockWidget = open_scatter_view(window, window.session)
+    panel = dock.widget()
+    pair = ("true_g_minus_r", "true_mag_r")
+    if not set(pair) <= set(catalogue.table.colnames):
+        numeric = [n for n in catalogue.numeric_columns()
+                   if n not in ("object_id", "ra", "dec", "is_star")]
+        pair = tuple(numeric[:2]) if len(numeric) >= 2 else ("ra", "dec")
+    panel.set_axis_columns(*pair)
+    panel.reset_view()
+    return panel
 
 
 def _densest_point(xy: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int = 12) -> np.ndarray:

@@ -76,6 +76,16 @@ def test_one_tab_bar_per_group_of_tabbed_docks(qtbot) -> None:
     window.close()
 
 
+def test_left_dock_tab_titles_are_not_cut_at_1024x640(qtbot, window) -> None:
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.height() == 640)
+    bar = next(b for b in window.findChildren(QTabBar) if b.tabText(0) == "Analysis")
+    assert bar.shape() in (QTabBar.Shape.RoundedWest, QTabBar.Shape.TriangularWest)
+    for i in range(bar.count()):  # tabs along the dock's side: their length is the text's
+        assert bar.tabRect(i).height() >= bar.fontMetrics().horizontalAdvance(bar.tabText(i))
+    assert bar.rect().contains(bar.tabRect(bar.count() - 1))
+
+
 def test_a_tabbed_away_view_shows_the_focused_object_when_chosen(qtbot, window,
                                                                  survey_path: Path) -> None:
     open_survey(window, survey_path)

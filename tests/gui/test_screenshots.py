@@ -8,8 +8,8 @@ from PySide6.QtGui import QImage
 
 from astroexplorer.gui.screenshots import save_screenshots
 
-NAMES = {"main_window", "scatter", "table", "image", "lightcurve", "controls", "discovery",
-         "gallery"}
+NAMES = {"main_window", "scatter", "scatter_view", "table", "image", "lightcurve", "controls",
+         "embeddings", "discovery", "subsets", "gallery"}
 
 
 def test_save_screenshots(qtbot, survey_path: Path, tmp_path: Path) -> None:
