@@ -100,7 +100,7 @@ def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
     if not len(rows):
         rows = RowSet(scatter.plotted_rows[:20])
         session.selection.select(rows, SelectionMode.REPLACE, source=None)
-    session.selection.set_focus(int(rows.rows[len(rows) // 2]), source=None)
+    session.selection.set_focus(_showcase_row(catalogue, rows.rows), source=None)
     # A named subset: half the box, outlined on the map and listed in its panel.
     session.selection.subsets.add("box, first half", RowSet(rows.rows[: len(rows) // 2]))
     _settle(app, 10)
@@ -134,6 +134,17 @@ def save_screenshots(out_dir: Path, size: tuple[int, int] = (1280, 800),
     window.close()
     _settle(app)
     return written
+
+
+def _showcase_row(catalogue, rows: np.ndarray) -> int:
+    """The selected row to focus: a spiral where the catalogue says which are (the
+    cutout view should show what a galaxy looks like), else the middle one."""
+    if "morphology" in catalogue.table.colnames:
+        kinds = np.asarray(catalogue.table["morphology"]).astype(str)[rows]
+        spirals = rows[np.char.find(kinds, "spiral") >= 0]
+        if spirals.size:
+            return int(spirals[len(spirals) // 2])
+    return int(rows[len(rows) // 2])
 
 
 def _second_scatter_view(window, catalogue) -> QWidget:
