@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
+    QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsRectItem,
     QHBoxLayout,
@@ -231,9 +232,10 @@ def density_raster(x: np.ndarray, y: np.ndarray, rect: tuple[float, float, float
     ny, nx = shape
     x0, y0, w, h = rect
     n_bins = nx * ny
-    ix = np.clip(((x - x0) * (nx / w)).astype(np.int64), 0, nx - 1)
-    iy = np.clip(((y - y0) * (ny / h)).astype(np.int64), 0, ny - 1)
-    flat = iy * nx + ix
+    # Bin indices in int32 and computed in place: at 10^6 points each temporary is
+    # megabytes, and a first recolour paid for every one in page faults.
+    flat = _bin_index(y, y0, ny / h, ny) * np.int32(nx)
+    flat += _bin_index(x, x0, nx / w, nx)
     counts = np.bincount(flat, minlength=n_bins)
     rgba = np.zeros((n_bins, 4), dtype=np.uint8)
     filled = counts > 0
@@ -241,8 +243,9 @@ def density_raster(x: np.ndarray, y: np.ndarray, rect: tuple[float, float, float
         rgba[filled, :3] = _DEFAULT_RGBA[:3]
     elif n_levels:
         finite = codes < n_levels
-        n_finite = np.bincount(flat[finite], minlength=n_bins)
-        sums = np.bincount(flat[finite], weights=codes[finite], minlength=n_bins)
+        flat_finite = flat[finite]
+        n_finite = np.bincount(flat_finite, minlength=n_bins)
+        sums = np.bincount(flat_finite, weights=codes[finite], minlength=n_bins)
         rgba[filled] = palette[-1]
         has = n_finite > 0
         rgba[has] = palette[np.rint(sums[has] / n_finite[has]).astype(np.int64)]
@@ -255,6 +258,15 @@ def density_raster(x: np.ndarray, y: np.ndarray, rect: tuple[float, float, float
         fade = 0.45 + 0.55 * np.log1p(counts[filled]) / top
         rgba[filled, 3] = np.clip(alpha * fade, 0, 255).astype(np.uint8)
     return rgba.reshape(ny, nx, 4), counts.reshape(ny, nx)
+
+
+def _bin_index(values: np.ndarray, start: float, scale: float, n: int) -> np.ndarray:
+    """``clip(int((values - start) * scale), 0, n - 1)`` as int32, with one temporary."""
+    out = np.subtract(values, start)  # in the values' precision, as before
+    out *= scale
+    np.clip(out, 0, n - 1, out=out)  # before the cast: out-of-range floats stay in range
+    index = out.astype(np.int32)
+    return np.clip(index, 0, n - 1, out=index)  # NaN casts to a negative number
 
 
 def _outline(rgba: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -527,6 +539,7 @@ class ScatterPanel(QWidget):
         self.colour_bar.axis.setTextPen(pg.mkPen("k"))
         # Values as they are in the table, not rescaled by an SI prefix ("x0.001").
         self.colour_bar.axis.enableAutoSIPrefix(False)
+        self.colour_bar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._colour_bar_shown = False
         self.colour_row = self._make_colour_row()
 
