@@ -21,7 +21,8 @@ prints one JSON object per figure:
                              rows) on the map, every linked view updated and repainted
   selection_propagation_ms   a selection of 10% of the rows made through the Session,
                              until the map, a second scatter view, the table, the cutout
-                             and the light-curve panels show it
+                             and the light-curve panels show it (the gallery, behind the
+                             Catalogue tab, catches up when its tab is chosen)
   table_sort_ms              sorting the table by the float column (header click path)
   lasso_select_ms, selection_propagation_ms with views="2 scatter views, no window":
                              the same with only two linked scatter views on the Session
