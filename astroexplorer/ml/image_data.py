@@ -9,10 +9,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..analysis.preprocess import normalise_cutouts
 from ..core.images import ImageSource
 
-__all__ = ["read_image_batches", "resize_batch"]
+__all__ = ["ImageBatches", "normalise_batch", "resize_batch"]
 
 
 def resize_batch(x: torch.Tensor, size: int | None) -> torch.Tensor:
@@ -29,32 +28,74 @@ def resize_batch(x: torch.Tensor, size: int | None) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode=mode, **kwargs)
 
 
-def read_image_batches(
-    images: ImageSource, chunks: Sequence[np.ndarray], scales: np.ndarray, pin: bool,
-    prefetch: bool, input_size: int | None = None,
-) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
-    """Yield ``(rows, normalised cutouts (b, C, S, S) float32 tensor)`` per chunk of rows.
+def normalise_batch(x: torch.Tensor, scales: torch.Tensor, softening: float = 3.0) -> torch.Tensor:
+    """:func:`~astroexplorer.analysis.preprocess.normalise_cutouts` on a tensor, on its device.
 
-    Normalised with :func:`normalise_cutouts` (arcsinh per band) and resampled to
-    ``input_size`` when given. With ``prefetch`` the next chunk is read in a thread
-    while the device computes (numpy and file reads release the GIL); on CPU it
-    would only compete with torch's own threads.
+    ``arcsinh(x / (softening * scale_band))`` for ``x`` of shape ``(b, C, H, W)`` and
+    ``scales`` of shape ``(C,)``; NaN and infinities become 0.
     """
-    def load(rows: np.ndarray) -> torch.Tensor:
-        x = resize_batch(torch.from_numpy(normalise_cutouts(images.get_many(rows), scales)),
-                         input_size)
-        return x.pin_memory() if pin else x
+    out = torch.asinh(x / (softening * scales.to(x.device, x.dtype))[None, :, None, None])
+    return torch.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
-    if not prefetch:
-        for rows in chunks:
-            yield rows, load(rows)
-        return
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutout-read")
-    try:
-        pending = pool.submit(load, chunks[0]) if chunks else None
-        for i, rows in enumerate(chunks):
-            x = pending.result()
-            pending = pool.submit(load, chunks[i + 1]) if i + 1 < len(chunks) else None
-            yield rows, x
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+class ImageBatches:
+    """Batches of cutouts ready for an encoder on ``device``: read, moved, normalised, resized.
+
+    Only raw float32 pixels cross to the device (from pinned memory, asynchronously
+    on CUDA); the arcsinh normalisation and the resampling run there, so the host
+    only copies. On a GPU, ``workers`` threads read the next batches from the
+    source (a memory map or files: numpy copies and file reads release the GIL)
+    while the device computes; on CPU reading happens in line (threads would only
+    compete with torch's).
+
+    Parameters
+    ----------
+    images : ImageSource
+    scales : ndarray, shape (C,)
+        Band scales of :func:`~astroexplorer.analysis.preprocess.fit_band_scales`.
+    device : torch.device
+    input_size : int, optional
+        Side the cutouts are resampled to (None: as stored).
+    memory_format : torch.memory_format
+    workers : int, optional
+        Reader threads; default 0 on CPU, 3 on an accelerator.
+    """
+
+    def __init__(self, images: ImageSource, scales: np.ndarray, device: torch.device,
+                 input_size: int | None = None,
+                 memory_format: torch.memory_format = torch.contiguous_format,
+                 workers: int | None = None) -> None:
+        self.images = images
+        self.device = device
+        self.scales = torch.as_tensor(np.asarray(scales, dtype=np.float32)).to(device)
+        self.input_size = input_size
+        self.memory_format = memory_format
+        self.workers = (0 if device.type == "cpu" else 3) if workers is None else int(workers)
+        self.pin = device.type == "cuda"
+
+    def _read(self, rows: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(self.images.get_many(rows))
+        return x.pin_memory() if self.pin else x
+
+    def prepare(self, raw: torch.Tensor) -> torch.Tensor:
+        """Raw host pixels ``(b, C, H, W)`` -> normalised, resized batch on the device."""
+        x = raw.to(self.device, non_blocking=True)
+        x = resize_batch(normalise_batch(x, self.scales), self.input_size)
+        return x.contiguous(memory_format=self.memory_format)
+
+    def __call__(self, chunks: Sequence[np.ndarray]) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+        """Yield ``(rows, batch)`` per chunk of rows, in order."""
+        if self.workers <= 0:
+            for rows in chunks:
+                yield rows, self.prepare(self._read(rows))
+            return
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cutout-read")
+        try:
+            pending = [pool.submit(self._read, rows) for rows in chunks[:self.workers]]
+            for i, rows in enumerate(chunks):
+                raw = pending.pop(0).result()
+                if i + self.workers < len(chunks):
+                    pending.append(pool.submit(self._read, chunks[i + self.workers]))
+                yield rows, self.prepare(raw)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -30,7 +30,7 @@ from ..jobs.base import Job, Progress
 from .augment import SkyAugment
 from .device import configure_cpu_threads, select_device
 from .encoders import MIN_IMAGE_SIZE, ConvDecoder, ProjectionHead, SmallCNNEncoder
-from .image_data import read_image_batches
+from .image_data import ImageBatches
 from .losses import nt_xent_loss
 from .training import Trainer, embed_in_batches
 
@@ -437,20 +437,20 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
 
     def step(batch: tuple[np.ndarray, torch.Tensor]) -> float:
         method.batch_rows, x = batch
-        x = x.to(dev, non_blocking=True).contiguous(memory_format=memory_format)
         with trainer.autocast():
             loss = method.loss(modules, x, views, opts)
         value = trainer.step(loss)
         method.after_step(modules, trainer.scheduler.last_epoch / max(train_steps, 1), opts)
         return value
 
-    pin, prefetch = dev.type == "cuda", dev.type != "cpu"
+    # Reads (in threads on a GPU), moves, normalises and resizes on the device.
+    loader = ImageBatches(images, scales, dev, size, memory_format)
 
     def batches(epoch: int) -> Iterator[tuple[int, torch.Tensor]]:
         perm = rng.permutation(train_rows)
         chunks = [np.sort(perm[i:i + bs]) for i in range(0, n_train, bs)]
         chunks = [ch for ch in chunks if ch.size >= 2]
-        with closing(read_image_batches(images, chunks, scales, pin, prefetch, size)) as it:
+        with closing(loader(chunks)) as it:
             for rows, x in it:
                 yield rows.size, (rows, x)
 
@@ -462,10 +462,10 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
 
     def encode(x: torch.Tensor) -> torch.Tensor:
         with trainer.autocast():
-            return encoder(x.to(dev, non_blocking=True).contiguous(memory_format=memory_format))
+            return encoder(x)
 
     last_loss = trainer.epoch_losses[-1] if trainer.epoch_losses else float("nan")
-    with closing(read_image_batches(images, infer_chunks, scales, pin, prefetch, size)) as it:
+    with closing(loader(infer_chunks)) as it:
         vectors = yield from embed_in_batches(encode, it, n, int(opts["dim"]), train_steps, total,
                                               "cutouts", {"epoch": float(epochs), "loss": last_loss})
     config = {

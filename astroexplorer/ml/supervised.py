@@ -29,7 +29,7 @@ from ..core.images import ImageSource
 from ..jobs.base import Job, Progress
 from .device import configure_cpu_threads, describe_device, select_device
 from .encoders import MIN_IMAGE_SIZE, SmallCNNEncoder
-from .image_data import read_image_batches
+from .image_data import ImageBatches
 from .image_ssl import ImageMethod, _check_train_rows, train_image_embedding
 from .training import embed_in_batches
 
@@ -200,17 +200,17 @@ def _random_embed(images: ImageSource, dim: int, width: int, depth: int, input_s
             m.reset_running_stats()
             m.momentum = None  # cumulative average over the pass
     encoder.train()
-    pin = dev.type == "cuda"
-    with closing(read_image_batches(images, chunks, scales, pin, dev.type != "cpu", input_size)) as it:
+    loader = ImageBatches(images, scales, dev, input_size)
+    with closing(loader(chunks)) as it:
         for k, (rows, x) in enumerate(it):
             if rows.size < 2:  # BatchNorm needs two samples; the statistics have plenty
                 continue
             with torch.no_grad():
-                encoder(x.to(dev, non_blocking=True))
+                encoder(x)
             yield Progress(k + 1, total, f"BatchNorm statistics {rows[-1] + 1:,}/{n:,} cutouts")
     encoder.eval()
-    with closing(read_image_batches(images, chunks, scales, pin, dev.type != "cpu", input_size)) as it:
-        vectors = yield from embed_in_batches(lambda x: encoder(x.to(dev, non_blocking=True)), it, n,
+    with closing(loader(chunks)) as it:
+        vectors = yield from embed_in_batches(encoder, it, n,
                                               dim, len(chunks), total, "cutouts")
     config = {"dim": dim, "width": width, "depth": depth, "input_size": input_size,
               "batch_size": batch_size, "seed": seed, "device": describe_device(dev),
