@@ -11,7 +11,6 @@ loss is on a batch; see :class:`ImageMethod`.
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -32,7 +31,7 @@ from .device import configure_cpu_threads, select_device
 from .encoders import MIN_IMAGE_SIZE, ConvDecoder, ProjectionHead, SmallCNNEncoder
 from .image_data import ImageBatches
 from .losses import nt_xent_loss
-from .training import Trainer, embed_in_batches
+from .training import Trainer, check_train_rows, embed_in_batches, train_rows_digest
 
 __all__ = ["BYOL", "COMMON_IMAGE_OPTIONS", "Autoencoder", "ImageMethod", "SimCLR", "autoencoder_job",
            "byol_job", "simclr_job", "train_image_embedding", "vae_job"]
@@ -312,25 +311,8 @@ def _validate(images: ImageSource, method: ImageMethod, opts: dict) -> None:
             value = opts[{"batch size": "batch_size", "learning rate": "lr"}.get(name, name)]
             raise UserError(f"The {method.label} {name} must be {rule}, not {value}.")
     if opts["train_rows"] is not None:
-        opts["train_rows"] = _check_train_rows(opts["train_rows"], n, method.label)
+        opts["train_rows"] = check_train_rows(opts["train_rows"], n, method.label)
     method.validate(opts)
-
-
-def _check_train_rows(rows, n: int, label: str) -> np.ndarray:
-    """``rows`` as sorted unique int64 row indices in ``[0, n)``, at least 2 of them."""
-    arr = np.asarray(rows)
-    if arr.dtype == bool and arr.shape == (n,):
-        arr = np.flatnonzero(arr)
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        raise UserError(f"The {label} train_rows must be a 1-d sequence of row indices "
-                        f"(or a boolean mask of {n} rows).")
-    arr = np.unique(arr.astype(np.int64))
-    if arr.size and (arr[0] < 0 or arr[-1] >= n):
-        raise UserError(f"The {label} train_rows must lie in [0, {n}); got rows from "
-                        f"{arr[0]} to {arr[-1]}.")
-    if arr.size < 2:
-        raise UserError(f"The {label} train_rows must name at least 2 rows, not {arr.size}.")
-    return arr
 
 
 def train_image_embedding(images: ImageSource, method: ImageMethod, **options) -> Job[Embedding]:
@@ -423,8 +405,7 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
     method.generator = gen
     run_opts = {k: v for k, v in opts.items() if k not in ("device", "checkpoint", "resume")}
     if opts["train_rows"] is not None:  # a digest, not thousands of indices in the config
-        run_opts["train_rows"] = {"count": int(opts["train_rows"].size), "sha1": hashlib.sha1(
-            opts["train_rows"].tobytes()).hexdigest()}
+        run_opts["train_rows"] = train_rows_digest(opts["train_rows"])
     trainer = Trainer(
         modules, method.trainable(modules), dev, lr=float(opts["lr"]), total_steps=train_steps,
         identity={"method": method.name, "options": run_opts, "method_config": method.config(opts),

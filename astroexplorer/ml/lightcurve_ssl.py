@@ -39,7 +39,7 @@ from .lightcurve_data import (
 )
 from .lightcurve_encoders import LightCurveGRUNet, LightCurveTransformerEncoder
 from .losses import nt_xent_loss
-from .training import Trainer, embed_in_batches
+from .training import Trainer, check_train_rows, embed_in_batches, train_rows_digest
 
 __all__ = ["COMMON_LIGHTCURVE_OPTIONS", "LightCurveContrastive", "LightCurveMasked",
            "LightCurveMethod", "LightCurveNextStep", "augment_lightcurves", "lc_contrastive_job",
@@ -48,8 +48,8 @@ __all__ = ["COMMON_LIGHTCURVE_OPTIONS", "LightCurveContrastive", "LightCurveMask
 #: Options every light-curve method takes, with their defaults.
 COMMON_LIGHTCURVE_OPTIONS: dict = {
     "epochs": 10, "batch_size": 128, "dim": 64, "width": 64, "depth": 2, "lr": 1e-3,
-    "device": "auto", "seed": 0, "max_train": None, "max_length": 200, "checkpoint": None,
-    "resume": False,
+    "device": "auto", "seed": 0, "max_train": None, "train_rows": None, "max_length": 200,
+    "checkpoint": None, "resume": False,
 }
 #: Light curves read from the source per chunk (training set and inference).
 _READ_CHUNK = 2048
@@ -239,6 +239,8 @@ def _validate(lightcurves: LightCurveSource, method: LightCurveMethod, opts: dic
               ("depth", opts["depth"] >= 1, "positive"), ("lr", opts["lr"] > 0, "positive"),
               ("max_length", opts["max_length"] >= MIN_POINTS, f"at least {MIN_POINTS}"),
               ("max_train", opts["max_train"] is None or opts["max_train"] >= 2, "at least 2")]
+    if opts["train_rows"] is not None:
+        opts["train_rows"] = check_train_rows(opts["train_rows"], len(lightcurves), method.label)
     if "heads" in opts:
         checks.append(("heads", opts["heads"] >= 1 and opts["width"] % opts["heads"] == 0,
                        "positive and divide the width"))
@@ -262,8 +264,10 @@ def train_lightcurve_embedding(lightcurves: LightCurveSource, method: LightCurve
       resumed or not).
     - ``device``: ``"auto"``, ``"cpu"``, ``"cuda[:N]"`` or ``"mps"`` (mixed
       precision on CUDA).
-    - ``max_train``: train on a random subset of at most this many rows; all rows
-      are embedded. ``max_length``: observations kept per object (longer light
+    - ``train_rows``: row indices (or a boolean mask of length N) to train on, e.g.
+      a benchmark's training split; None trains on every row. All rows are embedded.
+    - ``max_train``: train on a random subset of at most this many of the training
+      rows; all rows are embedded. ``max_length``: observations kept per object (longer light
       curves are sub-sampled evenly at random, times kept).
     - ``checkpoint``: a ``.safetensors`` path written after every epoch;
       ``resume``: continue from it when it exists (same data and options).
@@ -305,9 +309,9 @@ def _train(source: LightCurveSource, method: LightCurveMethod, opts: dict,
     if dev.type == "cpu":
         configure_cpu_threads()
     rng = np.random.default_rng(seed)
-    train_rows = np.arange(n)
-    if opts["max_train"] is not None and opts["max_train"] < n:
-        train_rows = np.sort(rng.choice(n, size=opts["max_train"], replace=False))
+    train_rows = np.arange(n) if opts["train_rows"] is None else opts["train_rows"]
+    if opts["max_train"] is not None and opts["max_train"] < train_rows.size:
+        train_rows = np.sort(rng.choice(train_rows, size=opts["max_train"], replace=False))
     n_train = train_rows.size
     steps_per_epoch = n_train // bs + (1 if n_train % bs >= 2 else 0)
     train_steps = epochs * steps_per_epoch
@@ -336,6 +340,8 @@ def _train(source: LightCurveSource, method: LightCurveMethod, opts: dict,
     gen = torch.Generator(device=dev if dev.type in ("cpu", "cuda") else "cpu")
     gen.manual_seed(seed)
     run_opts = {k: v for k, v in opts.items() if k not in ("device", "checkpoint", "resume")}
+    if opts["train_rows"] is not None:
+        run_opts["train_rows"] = train_rows_digest(opts["train_rows"])
     trainer = Trainer(
         modules, [p for m in modules.values() for p in m.parameters()], dev,
         lr=float(opts["lr"]), total_steps=train_steps,

@@ -30,8 +30,8 @@ from ..jobs.base import Job, Progress
 from .device import configure_cpu_threads, describe_device, select_device
 from .encoders import MIN_IMAGE_SIZE, SmallCNNEncoder
 from .image_data import ImageBatches
-from .image_ssl import ImageMethod, _check_train_rows, train_image_embedding
-from .training import embed_in_batches
+from .image_ssl import ImageMethod, train_image_embedding
+from .training import check_train_rows, embed_in_batches
 
 __all__ = ["SupervisedCNN", "random_encoder_job", "supervised_cnn_job"]
 
@@ -125,7 +125,7 @@ def supervised_cnn_job(
     if labels_arr.ndim != 1 or labels_arr.shape[0] != n:
         raise UserError(f"The supervised CNN needs one label per cutout ({n}), "
                         f"not labels of shape {labels_arr.shape}.")
-    rows = _check_train_rows(train_rows, n, "supervised CNN")
+    rows = check_train_rows(train_rows, n, "supervised CNN")
     missing = _missing(labels_arr)[rows]
     if missing.any():
         raise UserError(f"{int(missing.sum())} of the {rows.size} training rows have no label "

@@ -10,6 +10,7 @@ matching inference loop.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -27,11 +28,56 @@ from ..core.errors import UserError
 from ..jobs.base import Progress
 from .device import describe_device
 
-__all__ = ["CHECKPOINT_FORMAT", "Trainer", "embed_in_batches", "read_checkpoint_info"]
+__all__ = ["CHECKPOINT_FORMAT", "Trainer", "check_train_rows", "embed_in_batches",
+           "read_checkpoint_info", "train_rows_digest"]
 
 #: Written in every checkpoint's header; a file without it is not ours.
 CHECKPOINT_FORMAT = "astroexplorer-checkpoint-1"
 _WEIGHT_DECAY = 1e-4
+
+
+def check_train_rows(rows: Any, n: int, label: str) -> np.ndarray:
+    """The rows to train on, checked: sorted unique int64 indices in ``[0, n)``.
+
+    Parameters
+    ----------
+    rows : sequence of int, shape (M,), or boolean mask, shape (n,)
+        Row indices (duplicates allowed) or a mask over all ``n`` rows.
+    n : int
+        Number of rows of the data.
+    label : str
+        The method's name, for the messages.
+
+    Returns
+    -------
+    ndarray, shape (K,), int64
+        Sorted unique row indices, ``K >= 2``.
+
+    Raises
+    ------
+    UserError
+        Not a 1-d sequence of integers (or a mask of ``n`` booleans), a row outside
+        ``[0, n)``, or fewer than 2 distinct rows.
+    """
+    arr = np.asarray(rows)
+    if arr.dtype == bool and arr.shape == (n,):
+        arr = np.flatnonzero(arr)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise UserError(f"The {label} train_rows must be a 1-d sequence of row indices "
+                        f"(or a boolean mask of {n} rows).")
+    arr = np.unique(arr.astype(np.int64))
+    if arr.size and (arr[0] < 0 or arr[-1] >= n):
+        raise UserError(f"The {label} train_rows must lie in [0, {n}); got rows from "
+                        f"{arr[0]} to {arr[-1]}.")
+    if arr.size < 2:
+        raise UserError(f"The {label} train_rows must name at least 2 rows, not {arr.size}.")
+    return arr
+
+
+def train_rows_digest(rows: np.ndarray) -> dict:
+    """What a run's identity and config record of checked ``train_rows`` (shape (K,)
+    int64): their count and a SHA-1 of their bytes, not thousands of indices."""
+    return {"count": int(rows.size), "sha1": hashlib.sha1(rows.tobytes()).hexdigest()}
 
 
 def _amp_dtype(dev: torch.device) -> torch.dtype | None:

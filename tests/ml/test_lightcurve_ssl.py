@@ -129,6 +129,37 @@ def test_max_train_and_empty_or_short_light_curves(source):
     assert sum(r.message.startswith("epoch") for r in reports) == 1
 
 
+class _RecordingSource(ListLightCurveSource):
+    def __init__(self, curves):
+        super().__init__(curves)
+        self.reads: list[int] = []
+
+    def get(self, row):
+        self.reads.append(int(row))
+        return super().get(row)
+
+
+def test_train_rows_are_the_only_rows_trained_on(source):
+    curves = [source.get(i) for i in range(24)]
+    rows = np.array([1, 4, 5, 9, 12, 13, 17, 20, 22, 23])
+    src = _RecordingSource(curves)
+    emb, _ = _run("lc_contrastive", src, epochs=1, train_rows=rows[::-1])
+    assert src.reads[:rows.size] == rows.tolist()  # the training set, read first
+    assert emb.vectors.shape == (24, 8) and np.isfinite(emb.vectors).all()
+    assert emb.config["n_train"] == rows.size and emb.config["train_rows"]["count"] == rows.size
+    # Other rows changed (a constant star instead): same training, so the same
+    # vectors for the training rows; all rows are still embedded.
+    flat = LightCurve(np.arange(30.0), np.full(30, 18.0), np.full(30, 0.03), np.array(["g"] * 30))
+    swapped = [c if i in rows else flat for i, c in enumerate(curves)]
+    mask = np.isin(np.arange(24), rows)
+    other, _ = _run("lc_contrastive", ListLightCurveSource(swapped), epochs=1, train_rows=mask)
+    assert other.config["train_rows"] == emb.config["train_rows"]
+    assert np.array_equal(other.vectors[rows], emb.vectors[rows])
+    assert not np.allclose(other.vectors[~mask], emb.vectors[~mask])
+    everything, _ = _run("lc_contrastive", src, epochs=1)
+    assert not np.array_equal(everything.vectors[rows], emb.vectors[rows])
+
+
 def test_augmented_views_keep_actual_times_within_each_object(source):
     ragged = read_lightcurves(source, np.arange(8), band_index_of(source), 64)
     batch = ragged.batch(np.arange(8))
@@ -170,6 +201,10 @@ def test_leaves_global_torch_state_alone(source):
         (lc_contrastive_job, 4, {"temperature": 0.0}, "temperature"),
         (lc_next_step_job, 4, {"heads": 4}, "no option heads"),
         (lc_next_step_job, 4, {"device": "quantum"}, "not recognised"),
+        (lc_masked_job, 4, {"train_rows": [0, 9]}, r"lie in \[0, 4\)"),
+        (lc_masked_job, 4, {"train_rows": [2, 2]}, "at least 2 rows"),
+        (lc_masked_job, 4, {"train_rows": [[0, 1]]}, "1-d sequence"),
+        (lc_masked_job, 4, {"train_rows": [0.5, 1.0]}, "1-d sequence"),
     ],
 )
 def test_invalid_input_is_a_user_error_at_once(source, job, curves, kwargs, match):
