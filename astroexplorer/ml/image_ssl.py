@@ -232,7 +232,12 @@ class Autoencoder(ImageMethod):
     changing what they show; shifts, blur, noise and flux scaling are left out,
     since an autoencoder cannot tell them from the object and would spend capacity
     reproducing them. ``augment=False`` reconstructs the cutouts as read.
+
+    After each batch, ``last_terms`` holds the loss terms as floats: ``mse``, and
+    ``kl`` for the VAE.
     """
+
+    last_terms: dict[str, float]
 
     name = "autoencoder"
     label = "Autoencoder"
