@@ -109,3 +109,25 @@ def test_all_nan_light_curves_are_a_user_error():
 def test_registered_without_torch():
     entry = EMBEDDING_METHODS["lc_features"]
     assert entry.modality == "lightcurve" and entry.needs == "" and entry.load() is lc_features_job
+
+
+def test_periods_of_simulated_variables_match_the_truth():
+    # The coarse-then-refined search finds what a 5-per-peak fine grid found (measured
+    # on 300 variables of the 2000-object survey: RR Lyrae 93%, Cepheids 92% within 1%).
+    from astroexplorer.core import TableLightCurveSource
+    from astroexplorer.demo.survey import build_survey_catalogue
+
+    table, _, _, lc = build_survey_catalogue(n_objects=400, seed=3, stamp_size=16)
+    src = TableLightCurveSource(lc, np.asarray(table["object_id"]), "object_id", "mjd", "mag",
+                                "mag_err", "band")
+    var = np.asarray(table["var_class"]).astype(str)
+    truth = np.asarray(table["true_lc_period_days"], dtype=float)
+    for cls, floor in (("rr_lyrae", 0.85), ("cepheid", 0.8), ("eclipsing_binary", 0.35)):
+        rows = np.flatnonzero(var == cls)
+        assert rows.size >= 20
+        found = np.array([10 ** _feature(compute_lc_features(src.get(int(r)), BANDS),
+                                         "log10_period_days") for r in rows])
+        # Lomb-Scargle finds half the period of eclipsing binaries with equal minima.
+        hit = np.isclose(found, truth[rows], rtol=0.01) | np.isclose(found, truth[rows] / 2,
+                                                                    rtol=0.01)
+        assert hit.mean() >= floor, (cls, hit.mean())
