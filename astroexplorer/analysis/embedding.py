@@ -12,7 +12,8 @@ from ..registry import MethodEntry, Registry
 from .embedding_cache import EmbeddingCache, cache_key, fingerprint_images, fingerprint_lightcurves
 from .preprocess import fit_band_scales, normalise_cutouts
 
-__all__ = ["EMBEDDING_METHODS", "DEFAULT_EPOCHS", "pca_pixels_job", "check_embeddable",
+__all__ = ["EMBEDDING_METHODS", "DEFAULT_EPOCHS", "IMAGE_ENCODER_PARAMETERS", "LEARNED_PARAMETERS",
+           "LIGHTCURVE_PARAMETERS", "METHOD_PARAMETERS", "pca_pixels_job", "check_embeddable",
            "embedding_job", "embedding_data", "embedding_cache_key", "cached_embedding_job",
            "embedding_parameters"]
 
@@ -35,22 +36,61 @@ IMAGE_ENCODER_PARAMETERS: dict[str, tuple] = {
     "depth": (1, 1, 8, "residual blocks per CNN stage"),
     "input_size": (0, 0, 512, "resample cutouts to this many pixels a side (0: as stored)"),
 }
+#: Options of every learned light-curve method (``dim`` overrides the image default).
+LIGHTCURVE_PARAMETERS: dict[str, tuple] = {
+    "dim": (64, 2, 2048, "length of each object's embedding vector"),
+    "width": (64, 4, 512, "token size of the transformer / input layer of the GRU"),
+    "depth": (2, 1, 8, "transformer layers (the GRU has one)"),
+    "max_length": (200, 3, 100000, "observations kept per light curve (longer ones are "
+                                   "sub-sampled evenly, times kept)"),
+}
+_PERIODOGRAM_PARAMETERS: dict[str, tuple] = {
+    "periodogram": (1, 0, 1, "1: the encoder also reads each light curve's periodogram "
+                             "(periods 0.1-1000 d) and summary statistics; 0: off"),
+    "n_freq": (512, 8, 4096, "frequencies of that periodogram (a multiple of 8)"),
+    "heads": (4, 1, 16, "attention heads (must divide the width)"),
+}
 #: Each method's own options (besides the above).
 METHOD_PARAMETERS: dict[str, dict[str, tuple]] = {
     "pca": {"dim": (32, 2, 512, "number of principal components kept")},
     "simclr": {"temperature": (0.2, 0.01, 2.0, "NT-Xent temperature: lower weighs hard "
                                                 "negatives more")},
+    "byol": {"momentum": (0.99, 0.5, 0.99999, "starting EMA rate of the target network "
+                                               "(rises to 1 by a cosine)")},
+    "vae": {"beta": (1e-3, 0.0, 10.0, "weight of the KL term")},
+    "lc_features": {
+        "min_period": (0.1, 0.001, 100.0, "shortest period searched, days"),
+        "max_period": (1000.0, 1.0, 100000.0, "longest period searched, days"),
+        "samples_per_peak": (3.0, 0.5, 20.0, "coarse periodogram grid points per peak "
+                                             "width (the best peaks are refined 10x)"),
+    },
+    "lc_contrastive": {
+        "temperature": (0.2, 0.01, 2.0, "NT-Xent temperature"),
+        "delete": (0.2, 0.0, 0.95, "fraction of points dropped at random in each view"),
+        "min_window": (0.5, 0.05, 1.0, "shortest window of the time span a view keeps"),
+        "max_shift": (100.0, 0.0, 10000.0, "largest time shift of a view, days"),
+        **_PERIODOGRAM_PARAMETERS,
+    },
+    "lc_masked": {
+        "mask_fraction": (0.3, 0.01, 0.99, "fraction of values hidden and predicted"),
+        **_PERIODOGRAM_PARAMETERS,
+    },
 }
 
 
 def embedding_parameters(method: str) -> dict[str, tuple]:
-    """Every option of ``method`` the GUI offers: name -> (default, minimum, maximum, help)."""
+    """Every option of ``method`` the GUI offers: name -> (default, minimum, maximum, help).
+
+    Learned methods get :data:`LEARNED_PARAMETERS`, then their modality's
+    (:data:`IMAGE_ENCODER_PARAMETERS` or :data:`LIGHTCURVE_PARAMETERS`, whose ``dim``
+    default is 64), then their own (:data:`METHOD_PARAMETERS`).
+    """
     entry = EMBEDDING_METHODS[method]
     params: dict[str, tuple] = {}
     if entry.needs == "torch":
         params.update(LEARNED_PARAMETERS)
-        if entry.modality == "image":
-            params.update(IMAGE_ENCODER_PARAMETERS)
+        params.update(LIGHTCURVE_PARAMETERS if entry.modality == "lightcurve"
+                      else IMAGE_ENCODER_PARAMETERS)
     params.update(METHOD_PARAMETERS.get(method, {}))
     return params
 
