@@ -15,6 +15,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .lightcurve_data import LightCurveBatch
+from .lightcurve_periodogram import (
+    N_STATISTICS,
+    PeriodogramEncoder,
+    batch_periodogram,
+    log_frequencies,
+    summary_statistics,
+)
 
 __all__ = ["ContinuousTimeEncoding", "LightCurveGRUNet", "LightCurveTransformerEncoder"]
 
@@ -65,6 +72,11 @@ class LightCurveTransformerEncoder(nn.Module):
     observations only. The representation is the mean of the output tokens over the
     observations, layer-normalised and mapped linearly to ``dim``.
 
+    With ``periodogram``, the linear map also reads a :class:`PeriodogramEncoder` of
+    the light curve's own :func:`batch_periodogram` (``n_freq`` frequencies, periods
+    0.1 to 1000 d; visible values only) and its :func:`summary_statistics`: periods
+    far shorter than the time encodings resolve over a long baseline.
+
     Parameters
     ----------
     n_bands : int
@@ -77,10 +89,14 @@ class LightCurveTransformerEncoder(nn.Module):
         Transformer layers.
     heads : int
         Attention heads.
+    periodogram : bool
+        Add the periodogram branch and the summary statistics.
+    n_freq : int
+        Frequencies of the periodogram (a multiple of 8).
     """
 
     def __init__(self, n_bands: int, dim: int = 64, width: int = 64, depth: int = 2,
-                 heads: int = 4) -> None:
+                 heads: int = 4, periodogram: bool = False, n_freq: int = 512) -> None:
         super().__init__()
         if min(n_bands, dim, width, depth, heads) < 1 or width % heads:
             raise ValueError("n_bands, dim, width, depth, heads must be positive and "
@@ -93,7 +109,13 @@ class LightCurveTransformerEncoder(nn.Module):
                                            activation="gelu", batch_first=True, norm_first=True)
         self.layers = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(width)
-        self.out = nn.Linear(width, dim)
+        self.spectrum: PeriodogramEncoder | None = None
+        extra = 0
+        if periodogram:
+            self.spectrum = PeriodogramEncoder(n_freq, width)
+            self.register_buffer("freqs", log_frequencies(n_freq), persistent=False)
+            extra = width + N_STATISTICS
+        self.out = nn.Linear(width + extra, dim)
 
     def tokens(self, batch: LightCurveBatch, hidden: torch.Tensor | None = None) -> torch.Tensor:
         """Output tokens ``(B, L, width)``; ``hidden`` ``(B, L)`` bool marks values the
@@ -114,17 +136,25 @@ class LightCurveTransformerEncoder(nn.Module):
         pad[:, 0] = False
         return self.norm(self.layers(h, src_key_padding_mask=pad))
 
-    def pool(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Representation ``(B, dim)`` from tokens ``(B, L, width)``: mean over the real
-        observations; an object with none gets zeros."""
+    def pool(self, tokens: torch.Tensor, batch: LightCurveBatch,
+             hidden: torch.Tensor | None = None) -> torch.Tensor:
+        """Representation ``(B, dim)`` from tokens ``(B, L, width)`` of ``batch``: mean
+        over the real observations (with the periodogram of those not ``hidden``, if
+        the encoder has one); an object with none gets zeros."""
+        mask = batch.mask
         m = mask.to(tokens.dtype)[..., None]
         count = m.sum(1)
-        mean = (tokens * m).sum(1) / count.clamp_min(1.0)
-        return self.out(mean) * (count > 0).to(tokens.dtype)
+        parts = [(tokens * m).sum(1) / count.clamp_min(1.0)]
+        if self.spectrum is not None:
+            visible = mask if hidden is None else mask & ~hidden
+            power = batch_periodogram(batch.time, batch.value, batch.error, visible, self.freqs)
+            parts += [self.spectrum(power), summary_statistics(batch)]
+            parts = [p.to(parts[0].dtype) if p.dtype != parts[0].dtype else p for p in parts]
+        return self.out(torch.cat(parts, -1)) * (count > 0).to(tokens.dtype)
 
     def forward(self, batch: LightCurveBatch) -> torch.Tensor:
         """Representations ``(B, dim)`` of a batch."""
-        return self.pool(self.tokens(batch), batch.mask)
+        return self.pool(self.tokens(batch), batch)
 
 
 class LightCurveGRUNet(nn.Module):

@@ -135,7 +135,24 @@ class LightCurveMethod:
 
 def _transformer(n_bands: int, opts: dict) -> LightCurveTransformerEncoder:
     return LightCurveTransformerEncoder(n_bands, opts["dim"], opts["width"], opts["depth"],
-                                        opts["heads"])
+                                        opts["heads"], bool(opts["periodogram"]),
+                                        int(opts["n_freq"]))
+
+
+def _validate_periodogram(opts: dict) -> None:
+    if opts["periodogram"] not in (0, 1):  # True, False, or 1 / 0 from a form
+        raise UserError(f"periodogram must be True or False, not {opts['periodogram']!r}.")
+    opts["periodogram"] = bool(opts["periodogram"])
+    if not opts["n_freq"] >= 8 or opts["n_freq"] % 8:
+        raise UserError(f"n_freq must be a positive multiple of 8, not {opts['n_freq']}.")
+
+
+def _periodogram_config(opts: dict) -> dict:
+    if not opts["periodogram"]:
+        return {"periodogram": False}
+    return {"periodogram": {"n_freq": int(opts["n_freq"]), "periods_days": [0.1, 1000.0],
+                            "grid": "log, max-pooled from 1 / (2 span) steps",
+                            "power": "weighted Schuster, about the weighted mean"}}
 
 
 class LightCurveContrastive(LightCurveMethod):
@@ -144,7 +161,7 @@ class LightCurveContrastive(LightCurveMethod):
     name = "lc_contrastive"
     label = "Light curves: contrastive"
     options = {"temperature": 0.2, "heads": 4, "delete": 0.2, "min_window": 0.5,
-               "max_shift": 100.0}
+               "max_shift": 100.0, "periodogram": True, "n_freq": 512}
     head_out = 64
 
     def validate(self, opts: dict) -> None:
@@ -152,6 +169,7 @@ class LightCurveContrastive(LightCurveMethod):
             raise UserError(f"The temperature must be positive, not {opts['temperature']}.")
         if not 0 <= opts["delete"] < 1 or not 0 < opts["min_window"] <= 1:
             raise UserError("delete must be in [0, 1) and min_window in (0, 1].")
+        _validate_periodogram(opts)
 
     def build(self, n_bands, opts):
         return {"encoder": _transformer(n_bands, opts),
@@ -171,7 +189,8 @@ class LightCurveContrastive(LightCurveMethod):
         return {"encoder": "LightCurveTransformerEncoder",
                 "projection": {"hidden": 2 * opts["dim"], "out": self.head_out},
                 "augment": {"noise": "1 x error", "max_shift_days": opts["max_shift"],
-                            "delete": opts["delete"], "min_window": opts["min_window"]}}
+                            "delete": opts["delete"], "min_window": opts["min_window"]},
+                **_periodogram_config(opts)}
 
 
 class LightCurveMasked(LightCurveMethod):
@@ -182,11 +201,12 @@ class LightCurveMasked(LightCurveMethod):
 
     name = "lc_masked"
     label = "Light curves: masked"
-    options = {"mask_fraction": 0.3, "heads": 4}
+    options = {"mask_fraction": 0.3, "heads": 4, "periodogram": True, "n_freq": 512}
 
     def validate(self, opts):
         if not 0 < opts["mask_fraction"] < 1:
             raise UserError(f"mask_fraction must be in (0, 1), not {opts['mask_fraction']}.")
+        _validate_periodogram(opts)
 
     def build(self, n_bands, opts):
         w, d = opts["width"], opts["dim"]
@@ -200,13 +220,14 @@ class LightCurveMasked(LightCurveMethod):
         # Keep at least one value visible per object.
         hidden &= ~(hidden.sum(1, keepdim=True) >= batch.mask.sum(1, keepdim=True))
         tokens = encoder.tokens(batch, hidden)
-        z = encoder.pool(tokens, batch.mask)
+        z = encoder.pool(tokens, batch, hidden)
         ctx = torch.cat([tokens, z[:, None, :].expand(-1, tokens.shape[1], -1)], -1)
         mu, log_sigma = modules["head"](ctx).unbind(-1)
         return gaussian_nll(mu, log_sigma, batch.value, batch.error, hidden)
 
     def config(self, opts):
-        return {"encoder": "LightCurveTransformerEncoder", "mask_fraction": opts["mask_fraction"]}
+        return {"encoder": "LightCurveTransformerEncoder", "mask_fraction": opts["mask_fraction"],
+                **_periodogram_config(opts)}
 
 
 class LightCurveNextStep(LightCurveMethod):

@@ -56,6 +56,8 @@ def test_embeds_every_row_reproducibly(source, method):
     assert cfg["epochs"] == 2 and cfg["seed"] == 1 and cfg["bands"] == ["g", "r", "i"]
     assert cfg["device"].startswith("CPU") and len(cfg["epoch_losses"]) == 2
     assert cfg["n_empty"] == 0 and cfg["n_short"] == 0
+    if method != "lc_next_step":
+        assert cfg["periodogram"]["n_freq"] == 512
     # One report for reading, one per training batch (2 epochs x 3), one per inference batch.
     assert [r.step for r in reports] == list(range(9)) and all(r.total == 8 for r in reports)
     assert reports[0].message == "reading light curves 1/48"
@@ -201,6 +203,8 @@ def test_leaves_global_torch_state_alone(source):
         (lc_contrastive_job, 4, {"temperature": 0.0}, "temperature"),
         (lc_next_step_job, 4, {"heads": 4}, "no option heads"),
         (lc_next_step_job, 4, {"device": "quantum"}, "not recognised"),
+        (lc_masked_job, 4, {"n_freq": 12}, "multiple of 8"),
+        (lc_contrastive_job, 4, {"periodogram": "yes"}, "True or False"),
         (lc_masked_job, 4, {"train_rows": [0, 9]}, r"lie in \[0, 4\)"),
         (lc_masked_job, 4, {"train_rows": [2, 2]}, "at least 2 rows"),
         (lc_masked_job, 4, {"train_rows": [[0, 1]]}, "1-d sequence"),
