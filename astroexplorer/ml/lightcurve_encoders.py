@@ -148,7 +148,7 @@ class LightCurveTransformerEncoder(nn.Module):
         if self.spectrum is not None:
             visible = mask if hidden is None else mask & ~hidden
             power = batch_periodogram(batch.time, batch.value, batch.error, visible, self.freqs)
-            parts += [self.spectrum(power), summary_statistics(batch)]
+            parts += [self.spectrum(power), summary_statistics(batch, visible)]
             parts = [p.to(parts[0].dtype) if p.dtype != parts[0].dtype else p for p in parts]
         return self.out(torch.cat(parts, -1)) * (count > 0).to(tokens.dtype)
 

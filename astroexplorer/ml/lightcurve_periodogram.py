@@ -31,7 +31,7 @@ _ERROR_FLOOR = 0.05
 _POINTS_PER_CYCLE = 4
 _MAX_GRID = 2 ** 18
 #: Number of per-object statistics of :func:`summary_statistics`.
-N_STATISTICS = 4
+N_STATISTICS = 8
 
 
 def log_frequencies(n_freq: int, min_period: float = 0.1, max_period: float = 1000.0
@@ -120,11 +120,18 @@ def batch_periodogram(time: torch.Tensor, value: torch.Tensor, error: torch.Tens
         return out * (m.sum(1, keepdim=True) >= 2)
 
 
-def summary_statistics(batch: LightCurveBatch) -> torch.Tensor:
-    """Per-object facts the tokens do not carry directly, ``(B, 4)`` float32: object
-    log10 scale, ``log10(1 + points) / 3``, ``log10(1 + span / 1 d) / 3`` and the log10
-    of the median error relative to the scale (the noise against the variability)."""
-    m = batch.mask
+def summary_statistics(batch: LightCurveBatch, mask: torch.Tensor | None = None
+                       ) -> torch.Tensor:
+    """Per-object facts the tokens do not carry directly, ``(B, 8)`` float32, over the
+    observations of ``mask`` (``(B, L)`` bool; default ``batch.mask``).
+
+    Object log10 scale, ``log10(1 + points) / 3``, ``log10(1 + span / 1 d) / 3``, the
+    log10 of the median error relative to the scale (noise against variability),
+    then of the normalised values: 5th and 95th percentiles, skewness (clipped to
+    +-10, over 5) and the fraction beyond 3 (the eclipses of detached binaries:
+    rare faint points a mean over tokens dilutes).
+    """
+    m = batch.mask if mask is None else mask
     count = m.sum(1).float()
     t = batch.time.float()
     first = torch.where(m, t, torch.full_like(t, math.inf)).amin(1)
@@ -133,8 +140,19 @@ def summary_statistics(batch: LightCurveBatch) -> torch.Tensor:
     err = torch.where(m, batch.error.float(), torch.full_like(t, math.nan))
     med = torch.nanmedian(err, 1).values
     med = torch.where(torch.isfinite(med), med, torch.ones_like(med))
+    v = torch.where(m, batch.value.float(), torch.full_like(t, math.nan))
+    q = torch.nanquantile(v, torch.tensor([0.05, 0.95], device=v.device), dim=1)
+    q = torch.where(torch.isfinite(q), q, torch.zeros_like(q)).clamp(-20, 20) / 5
+    n = count.clamp_min(1.0)
+    x = batch.value.float() * m
+    mean = x.sum(1) / n
+    d = (x - mean[:, None]) * m
+    var = (d * d).sum(1) / n
+    skew = ((d ** 3).sum(1) / n / var.clamp_min(1e-6) ** 1.5).clamp(-10, 10) / 5
+    beyond = ((x.abs() > 3) & m).sum(1) / n
     return torch.stack([batch.log_scale.float(), torch.log10(1 + count) / 3,
-                        torch.log10(1 + span) / 3, torch.log10(med.clamp_min(1e-3))], -1)
+                        torch.log10(1 + span) / 3, torch.log10(med.clamp_min(1e-3)), q[0], q[1],
+                        skew, beyond], -1)
 
 
 class PeriodogramEncoder(nn.Module):

@@ -65,11 +65,21 @@ def test_summary_statistics():
     t, y, e, m = _sinusoids([1.0, 2.0], n=99, span=300.0)
     m[1, 9:] = False
     stats = summary_statistics(_batch(t, y, e, m))
-    assert stats.shape == (2, 4)
+    assert stats.shape == (2, 8)
     np.testing.assert_allclose(stats[:, 0], -0.5)
     np.testing.assert_allclose(stats[:, 1], np.log10([100, 10]) / 3, rtol=1e-6)
     assert stats[0, 2] > stats[1, 2]  # the longer span
     np.testing.assert_allclose(stats[:, 3], -1.0, atol=1e-6)  # median error 0.1
+    assert stats[0, 4] < -0.15 and stats[0, 5] > 0.15  # a sinusoid: about -+0.95
+    assert (stats[:, 6].abs() < 0.1).all() and (stats[:, 7] == 0).all()
+    dip = y.clone()
+    dip[:, ::10] -= 6.0  # an eclipse every tenth point
+    stats = summary_statistics(_batch(t, dip, e, m))
+    assert (stats[:, 6] < -0.2).all() and (stats[:, 7] > 0.05).all()
+    visible = m.clone()
+    visible[:, ::10] = False  # hidden values do not count
+    stats = summary_statistics(_batch(t, dip, e, m), visible)
+    assert (stats[:, 7] == 0).all() and stats[0, 1] < np.log10(100) / 3
 
 
 def test_encoder_uses_the_periodogram_of_visible_values_only():
@@ -79,7 +89,7 @@ def test_encoder_uses_the_periodogram_of_visible_values_only():
     enc = LightCurveTransformerEncoder(1, dim=8, width=16, depth=1, heads=2, periodogram=True,
                                        n_freq=64).eval()
     plain = LightCurveTransformerEncoder(1, dim=8, width=16, depth=1, heads=2).eval()
-    assert enc.out.in_features == 16 + 16 + 4 and plain.out.in_features == 16
+    assert enc.out.in_features == 16 + 16 + 8 and plain.out.in_features == 16
     hidden = torch.zeros_like(m)
     hidden[:, ::3] = True
     changed = _batch(t, torch.where(hidden, y + 5.0, y), e, m)
