@@ -41,6 +41,11 @@ def log_frequencies(n_freq: int, min_period: float = 0.1, max_period: float = 10
     return torch.logspace(-math.log10(max_period), -math.log10(min_period), n_freq)
 
 
+def _edges(freqs: torch.Tensor) -> torch.Tensor:
+    """Geometric midpoints ``(F - 1,)`` between consecutive frequencies ``(F,)``."""
+    return torch.sqrt(freqs[1:] * freqs[:-1])
+
+
 def batch_periodogram(time: torch.Tensor, value: torch.Tensor, error: torch.Tensor,
                       mask: torch.Tensor, freqs: torch.Tensor, oversample: float = 2.0
                       ) -> torch.Tensor:
@@ -100,6 +105,9 @@ def batch_periodogram(time: torch.Tensor, value: torch.Tensor, error: torch.Tens
         grid.scatter_add_(1, i0 + 1, wy * frac)
         grid[:, 0] += grid[:, n]  # the transform is periodic over the grid
         spectrum = torch.fft.rfft(grid[:, :n])
+        lo, hi = 2 * freqs[0] - _edges(freqs)[0], 2 * freqs[-1] - _edges(freqs)[-1]
+        # Nothing above the highest output frequency is kept: half the transform.
+        spectrum = spectrum[:, :min(int(math.ceil(float(hi) * longest)) + 2, spectrum.shape[1])]
         k = torch.arange(spectrum.shape[1], device=t.device, dtype=torch.float32)
         # Linear spreading is a convolution with a triangle: divide out its transform
         # (sinc**2 in amplitude at frequency k / total, i.e. k / n cycles per step).
@@ -107,9 +115,7 @@ def batch_periodogram(time: torch.Tensor, value: torch.Tensor, error: torch.Tens
         power = (spectrum.real ** 2 + spectrum.imag ** 2) / deapod
         power = (power / var.clamp_min(1e-12) * (var > 1e-12)).clamp(0.0, 1.0)
         fine = k / total  # (B, K) frequencies, 1/d
-        edges = torch.sqrt(freqs[1:] * freqs[:-1])
-        lo, hi = 2 * freqs[0] - edges[0], 2 * freqs[-1] - edges[-1]
-        bins = torch.bucketize(fine, edges)
+        bins = torch.bucketize(fine, _edges(freqs))
         bins = torch.where((fine < lo) | (fine > hi), torch.full_like(bins, f), bins)
         pooled = torch.zeros(b, f + 1, device=t.device)
         pooled.scatter_reduce_(1, bins, power, "amax")
