@@ -53,7 +53,7 @@ _PERIODOGRAM_PARAMETERS: dict[str, tuple] = {
 #: Each method's own options (besides the above).
 METHOD_PARAMETERS: dict[str, dict[str, tuple]] = {
     "pca": {"dim": (32, 2, 512, "number of principal components kept")},
-    "simclr": {"temperature": (0.2, 0.01, 2.0, "NT-Xent temperature: lower weighs hard "
+    "simclr": {"temperature": (0.1, 0.01, 2.0, "NT-Xent temperature: lower weighs hard "
                                                 "negatives more")},
     "byol": {"momentum": (0.99, 0.5, 0.99999, "starting EMA rate of the target network "
                                                "(rises to 1 by a cosine)")},

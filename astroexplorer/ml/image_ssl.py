@@ -102,7 +102,7 @@ class SimCLR(ImageMethod):
 
     name = "simclr"
     label = "SimCLR"
-    options = {"temperature": 0.2}
+    options = {"temperature": 0.1}
     head_out = 64
 
     def validate(self, opts: dict) -> None:
@@ -467,7 +467,7 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
 
 def simclr_job(images: ImageSource, **options) -> Job[Embedding]:
     """SimCLR embedding of the cutouts: :func:`train_image_embedding` with
-    :class:`SimCLR` (option ``temperature``, default 0.2, besides the common ones)."""
+    :class:`SimCLR` (option ``temperature``, default 0.1, besides the common ones)."""
     return train_image_embedding(images, SimCLR(), **options)
 
 

@@ -39,7 +39,7 @@ def test_every_method_is_offered_with_its_data_and_options(survey) -> None:
     assert "SimCLR (cutouts)" in [panel.method_combo.itemText(i) for i in range(len(names))]
     choose(panel, "simclr", epochs=3, dim=16)
     assert panel.options() == {"epochs": 3, "batch_size": 128, "dim": 16, "lr": 1e-3, "width": 32,
-                               "depth": 1, "input_size": 0, "temperature": 0.2, "device": "auto"}
+                               "depth": 1, "input_size": 0, "temperature": 0.1, "device": "auto"}
     assert panel.device_combo.isEnabled()
     choose(panel, "pca")
     assert panel.options() == {"dim": 32} and not panel.device_combo.isEnabled()
