@@ -45,8 +45,8 @@ LIGHTCURVE_PARAMETERS: dict[str, tuple] = {
                                    "sub-sampled evenly, times kept)"),
 }
 _PERIODOGRAM_PARAMETERS: dict[str, tuple] = {
-    "periodogram": (1, 0, 1, "1: the encoder also reads each light curve's periodogram "
-                             "(periods 0.1-1000 d) and summary statistics; 0: off"),
+    "periodogram": (True, False, True, "the encoder also reads each light curve's "
+                                       "periodogram (periods 0.1-1000 d) and summary statistics"),
     "n_freq": (512, 8, 4096, "frequencies of that periodogram (a multiple of 8)"),
     "heads": (4, 1, 16, "attention heads (must divide the width)"),
 }
@@ -57,7 +57,11 @@ METHOD_PARAMETERS: dict[str, dict[str, tuple]] = {
                                                 "negatives more")},
     "byol": {"momentum": (0.99, 0.5, 0.99999, "starting EMA rate of the target network "
                                                "(rises to 1 by a cosine)")},
-    "vae": {"beta": (1e-3, 0.0, 10.0, "weight of the KL term")},
+    "autoencoder": {"augment": (True, False, True, "reconstruct a randomly rotated and "
+                                                 "flipped view (else the cutout itself)")},
+    "vae": {"beta": (1e-3, 0.0, 10.0, "weight of the KL term"),
+            "augment": (True, False, True, "reconstruct a randomly rotated and flipped view "
+                                           "(else the cutout itself)")},
     "lc_features": {
         "min_period": (0.1, 0.001, 100.0, "shortest period searched, days"),
         "max_period": (1000.0, 1.0, 100000.0, "longest period searched, days"),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QSpinBox,
+    QWidget,
+)
 
 __all__ = ["parameter_form", "parameter_values"]
 
@@ -22,7 +29,8 @@ def _float_editor(default: float, low: float, high: float) -> QDoubleSpinBox:
 def parameter_form(parameters: dict[str, tuple]) -> tuple[QWidget, dict[str, QWidget]]:
     """A form of editors for ``{name: (default, minimum, maximum or choices, help)}``.
 
-    Choices (a tuple as minimum) give a combo box, float defaults a spin box with
+    A bool default gives a check box, choices (a tuple as minimum) a combo box,
+    float defaults a spin box with
     enough decimals for the range, int defaults an integer spin box. Returns the
     form widget and the editors by name.
     """
@@ -33,7 +41,10 @@ def parameter_form(parameters: dict[str, tuple]) -> tuple[QWidget, dict[str, QWi
     form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     widgets: dict[str, QWidget] = {}
     for name, (default, low, high, tip) in parameters.items():
-        if isinstance(low, tuple):
+        if isinstance(default, bool):
+            widget = QCheckBox()
+            widget.setChecked(default)
+        elif isinstance(low, tuple):
             widget = QComboBox()
             widget.addItems(list(low))
             widget.setCurrentText(str(default))
@@ -48,6 +59,10 @@ def parameter_form(parameters: dict[str, tuple]) -> tuple[QWidget, dict[str, QWi
 
 
 def parameter_values(widgets: dict[str, QWidget]) -> dict:
-    """The editors' current values, by name (text for combo boxes)."""
-    return {name: w.currentText() if isinstance(w, QComboBox) else w.value()
-            for name, w in widgets.items()}
+    """The editors' current values, by name (text for combo boxes, bool for check boxes)."""
+    def value(w: QWidget):
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        return w.currentText() if isinstance(w, QComboBox) else w.value()
+
+    return {name: value(w) for name, w in widgets.items()}

@@ -41,6 +41,10 @@ def test_every_method_is_offered_with_its_data_and_options(survey) -> None:
     assert panel.options() == {"epochs": 3, "batch_size": 128, "dim": 16, "lr": 1e-3, "width": 32,
                                "depth": 1, "input_size": 0, "temperature": 0.1, "device": "auto"}
     assert panel.device_combo.isEnabled()
+    choose(panel, "lc_contrastive")
+    assert panel.options()["periodogram"] is True and panel.options()["dim"] == 64
+    panel.option_widgets["lc_contrastive"]["periodogram"].setChecked(False)
+    assert panel.options()["periodogram"] is False  # a bool, as the job and cache key expect
     choose(panel, "pca")
     assert panel.options() == {"dim": 32} and not panel.device_combo.isEnabled()
     assert panel.compute_button.isEnabled()
