@@ -31,7 +31,13 @@ from .device import configure_cpu_threads, select_device
 from .encoders import MIN_IMAGE_SIZE, ConvDecoder, ProjectionHead, SmallCNNEncoder
 from .image_data import ImageBatches
 from .losses import nt_xent_loss
-from .training import Trainer, check_train_rows, embed_in_batches, train_rows_digest
+from .training import (
+    Trainer,
+    check_train_rows,
+    embed_in_batches,
+    plan_epochs,
+    train_rows_digest,
+)
 
 __all__ = ["BYOL", "COMMON_IMAGE_OPTIONS", "Autoencoder", "ImageMethod", "SimCLR", "autoencoder_job",
            "byol_job", "simclr_job", "train_image_embedding", "vae_job"]
@@ -382,15 +388,9 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
     if dev.type == "cpu":
         configure_cpu_threads()
     rng = np.random.default_rng(seed)
-    train_rows = np.arange(n) if opts["train_rows"] is None else opts["train_rows"]
-    if opts["max_train"] is not None and opts["max_train"] < train_rows.size:
-        train_rows = np.sort(rng.choice(train_rows, size=opts["max_train"], replace=False))
+    train_rows, steps_per_epoch, train_steps, infer_chunks = plan_epochs(
+        n, opts, rng, bs * _INFER_BATCH_FACTOR)
     n_train = train_rows.size
-    # A last batch of one object has no negatives (and breaks BatchNorm): skip it.
-    steps_per_epoch = n_train // bs + (1 if n_train % bs >= 2 else 0)
-    train_steps = epochs * steps_per_epoch
-    infer_bs = bs * _INFER_BATCH_FACTOR
-    infer_chunks = [np.arange(i, min(i + infer_bs, n)) for i in range(0, n, infer_bs)]
     total = train_steps + len(infer_chunks)
 
     yield Progress(0, total, "fitting band scales")

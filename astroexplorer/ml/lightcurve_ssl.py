@@ -39,7 +39,13 @@ from .lightcurve_data import (
 )
 from .lightcurve_encoders import LightCurveGRUNet, LightCurveTransformerEncoder
 from .losses import nt_xent_loss
-from .training import Trainer, check_train_rows, embed_in_batches, train_rows_digest
+from .training import (
+    Trainer,
+    check_train_rows,
+    embed_in_batches,
+    plan_epochs,
+    train_rows_digest,
+)
 
 __all__ = ["COMMON_LIGHTCURVE_OPTIONS", "LightCurveContrastive", "LightCurveMasked",
            "LightCurveMethod", "LightCurveNextStep", "augment_lightcurves", "lc_contrastive_job",
@@ -330,15 +336,10 @@ def _train(source: LightCurveSource, method: LightCurveMethod, opts: dict,
     if dev.type == "cpu":
         configure_cpu_threads()
     rng = np.random.default_rng(seed)
-    train_rows = np.arange(n) if opts["train_rows"] is None else opts["train_rows"]
-    if opts["max_train"] is not None and opts["max_train"] < train_rows.size:
-        train_rows = np.sort(rng.choice(train_rows, size=opts["max_train"], replace=False))
+    train_rows, steps_per_epoch, train_steps, infer_chunks = plan_epochs(
+        n, opts, rng, bs * _INFER_BATCH_FACTOR)
     n_train = train_rows.size
-    steps_per_epoch = n_train // bs + (1 if n_train % bs >= 2 else 0)
-    train_steps = epochs * steps_per_epoch
     read_chunks = [train_rows[i:i + _READ_CHUNK] for i in range(0, n_train, _READ_CHUNK)]
-    infer_bs = bs * _INFER_BATCH_FACTOR
-    infer_chunks = [np.arange(i, min(i + infer_bs, n)) for i in range(0, n, infer_bs)]
     # Reading chunk k reports step k before it is read; training continues from the last.
     step0 = len(read_chunks) - 1
     total = step0 + train_steps + len(infer_chunks)

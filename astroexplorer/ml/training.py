@@ -300,6 +300,31 @@ class Trainer:
         self.resumed_from = str(path)
 
 
+def plan_epochs(n: int, opts: dict, rng: np.random.Generator, infer_batch: int
+                ) -> tuple[np.ndarray, int, int, list[np.ndarray]]:
+    """What a run trains on and how many steps it takes.
+
+    ``opts`` gives ``epochs``, ``batch_size``, ``train_rows`` (checked indices or
+    None: all ``n`` rows) and ``max_train`` (a random subset of at most this many of
+    them, drawn from ``rng``). A last batch of one object is skipped (no negatives,
+    and BatchNorm needs two).
+
+    Returns
+    -------
+    train_rows : ndarray, sorted row indices trained on
+    steps_per_epoch, train_steps : int
+    infer_chunks : list of ndarray
+        Consecutive row ranges of ``infer_batch`` rows covering all ``n`` rows.
+    """
+    train_rows = np.arange(n) if opts["train_rows"] is None else opts["train_rows"]
+    if opts["max_train"] is not None and opts["max_train"] < train_rows.size:
+        train_rows = np.sort(rng.choice(train_rows, size=opts["max_train"], replace=False))
+    bs = int(opts["batch_size"])
+    steps_per_epoch = train_rows.size // bs + (1 if train_rows.size % bs >= 2 else 0)
+    infer_chunks = [np.arange(i, min(i + infer_batch, n)) for i in range(0, n, infer_batch)]
+    return train_rows, steps_per_epoch, int(opts["epochs"]) * steps_per_epoch, infer_chunks
+
+
 def read_checkpoint_info(path: str | Path) -> dict:
     """The JSON header of a checkpoint (identity, epochs done, losses...), tensors unread.
 
