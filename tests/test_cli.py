@@ -97,6 +97,17 @@ def test_embed_options_checkpoint_and_cache(demo, tmp_path):
     assert np.array_equal(np.load(tmp_path / "e.npy"), vectors)  # same seed, same vectors
 
 
+def test_embed_light_curves(demo, tmp_path):
+    out = tmp_path / "lc.npy"
+    cli("embed", demo["simulated_survey"], "--method", "lc_next_step", "--epochs", 1, "--dim", 8,
+        "--batch-size", 64, "--device", "cpu", "--out", out, "--quiet")
+    vectors = np.load(out)
+    assert vectors.shape == (240, 8) and np.isfinite(vectors).all()
+    bad = cli("embed", demo["hubble_xdf"], "--method", "lc_next_step", "--out", tmp_path / "x.npy",
+              check=False)
+    assert bad.returncode == 2 and "no light curves to embed" in bad.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (("info", "no/such/file.fits"), "no such file"),
     (("export", "{survey}", "--rows", "nosuch > 3", "--out", "{tmp}/x.fits"), "not a column"),
