@@ -65,6 +65,13 @@ def sync(dev: torch.device) -> None:
         torch.cuda.synchronize(dev)
 
 
+def alternate(encoder_alone, pipeline) -> tuple[float, float]:
+    """Median rates of the two measurements, run alternately three times each: a
+    shared machine's load then weighs on both alike."""
+    runs = [(encoder_alone(), pipeline()) for _ in range(3)]
+    return float(np.median([r[0] for r in runs])), float(np.median([r[1] for r in runs]))
+
+
 def image_inference(dev: torch.device, n: int, size: int, batch: int, tmp: Path) -> None:
     images = ArrayImageSource(synthetic_cube(tmp / "cutouts.npy", n, size), ("g", "r", "z"))
     scales = fit_band_scales(images, seed=SEED)
@@ -105,13 +112,7 @@ def image_inference(dev: torch.device, n: int, size: int, batch: int, tmp: Path)
         sync(dev)
         return n / (time.perf_counter() - t)
 
-    # Alternate the two, three times each, and take medians: a shared machine's load
-    # then weighs on both alike.
-    encoder_runs, pipeline_runs = [], []
-    for _ in range(3):
-        encoder_runs.append(encoder_alone())
-        pipeline_runs.append(pipeline())
-    encoder_rate, pipeline_rate = float(np.median(encoder_runs)), float(np.median(pipeline_runs))
+    encoder_rate, pipeline_rate = alternate(encoder_alone, pipeline)
     extra = {"device": describe_device(dev), "batch": batch, "image": [3, size, size],
              "encoder": "SmallCNNEncoder(dim=128, width=32)",
              "amp": "bf16" if amp is not None else "none", "readers": batches.workers}
@@ -163,11 +164,7 @@ def lightcurve_inference(dev: torch.device, source, batch: int) -> None:
         sync(dev)
         return n / (time.perf_counter() - t)
 
-    encoder_runs, pipeline_runs = [], []
-    for _ in range(3):
-        encoder_runs.append(encoder_alone())
-        pipeline_runs.append(pipeline())
-    encoder_rate, pipeline_rate = float(np.median(encoder_runs)), float(np.median(pipeline_runs))
+    encoder_rate, pipeline_rate = alternate(encoder_alone, pipeline)
     extra = {"device": describe_device(dev), "batch": batch, "max_length": opts["max_length"],
              "encoder": "LightCurveTransformerEncoder (contrastive)", "bands": list(bands)}
     emit("lc_encoder_objects_per_s", encoder_rate, "objects/s", n, **extra)
