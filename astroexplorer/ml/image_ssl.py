@@ -36,6 +36,7 @@ from .training import (
     check_train_rows,
     embed_in_batches,
     plan_epochs,
+    resolve_options,
     train_rows_digest,
 )
 
@@ -371,10 +372,7 @@ def train_image_embedding(images: ImageSource, method: ImageMethod, **options) -
         Fewer than 2 cutouts, cutouts under 16 px, an invalid option, an unavailable
         device, a checkpoint of another run, or a diverged (non-finite) loss.
     """
-    unknown = set(options) - set(COMMON_IMAGE_OPTIONS) - set(method.options)
-    if unknown:
-        raise UserError(f"{method.label} has no option {', '.join(sorted(unknown))}.")
-    opts = {**COMMON_IMAGE_OPTIONS, **method.options, **options}
+    opts = resolve_options(method.label, COMMON_IMAGE_OPTIONS, method.options, options)
     _validate(images, method, opts)
     dev = select_device(opts["device"])
     return _train(images, method, opts, dev)

@@ -44,6 +44,7 @@ from .training import (
     check_train_rows,
     embed_in_batches,
     plan_epochs,
+    resolve_options,
     train_rows_digest,
 )
 
@@ -319,10 +320,7 @@ def train_lightcurve_embedding(lightcurves: LightCurveSource, method: LightCurve
         training rows), an invalid option, an unavailable device, a checkpoint of
         another run, or a diverged loss.
     """
-    unknown = set(options) - set(COMMON_LIGHTCURVE_OPTIONS) - set(method.options)
-    if unknown:
-        raise UserError(f"{method.label} has no option {', '.join(sorted(unknown))}.")
-    opts = {**COMMON_LIGHTCURVE_OPTIONS, **method.options, **options}
+    opts = resolve_options(method.label, COMMON_LIGHTCURVE_OPTIONS, method.options, options)
     _validate(lightcurves, method, opts)
     dev = select_device(opts["device"])
     return _train(lightcurves, method, opts, dev)

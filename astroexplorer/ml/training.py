@@ -29,7 +29,7 @@ from ..jobs.base import Progress
 from .device import describe_device
 
 __all__ = ["CHECKPOINT_FORMAT", "Trainer", "check_train_rows", "embed_in_batches",
-           "read_checkpoint_info", "train_rows_digest"]
+           "plan_epochs", "read_checkpoint_info", "resolve_options", "train_rows_digest"]
 
 #: Written in every checkpoint's header; a file without it is not ours.
 CHECKPOINT_FORMAT = "astroexplorer-checkpoint-1"
@@ -298,6 +298,15 @@ class Trainer:
         self.train_seconds = float(meta["train_seconds"])
         self.start_epoch = int(meta["epochs_done"])
         self.resumed_from = str(path)
+
+
+def resolve_options(label: str, common: dict, own: dict, given: dict) -> dict:
+    """A method's options: ``common`` defaults, then the method's ``own``, then those
+    ``given``; an option in neither is a :class:`UserError` naming the method."""
+    unknown = set(given) - set(common) - set(own)
+    if unknown:
+        raise UserError(f"{label} has no option {', '.join(sorted(unknown))}.")
+    return {**common, **own, **given}
 
 
 def plan_epochs(n: int, opts: dict, rng: np.random.Generator, infer_batch: int
