@@ -438,7 +438,7 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
             for rows, x in it:
                 yield rows.size, (rows, x)
 
-    yield from trainer.fit(epochs, batches, step, steps_per_epoch, total, what="cutouts",
+    yield from trainer.fit(epochs, batches, step, steps_per_epoch, total,
                            method=method.label, infer_objects=n)
 
     encoder = modules["encoder"]

@@ -384,7 +384,7 @@ def _train(source: LightCurveSource, method: LightCurveMethod, opts: dict,
                 batch = train.batch(index)
                 yield index.size, batch.pin_memory() if pin else batch
 
-    fit = trainer.fit(epochs, batches, step, steps_per_epoch, total, what="light curves",
+    fit = trainer.fit(epochs, batches, step, steps_per_epoch, total,
                       method=method.label, infer_objects=n)
     for p in fit:  # shift the step numbers past the reading reports
         yield Progress(step0 + p.step, p.total, p.message, p.metrics)

@@ -181,7 +181,7 @@ class Trainer:
     def fit(
         self, epochs: int, batches: Callable[[int], Iterator[tuple[int, Any]]],
         train_step: Callable[[Any], float], steps_per_epoch: int, total: int,
-        what: str = "objects", method: str = "training", infer_objects: int = 0,
+        method: str = "training", infer_objects: int = 0,
         infer_cost: float = 1.0 / 6.0,
     ) -> Iterator[Progress]:
         """Train from ``start_epoch`` to ``epochs``, yielding one Progress per batch.
