@@ -36,8 +36,9 @@ from .training import (
     check_train_rows,
     embed_in_batches,
     plan_epochs,
+    recorded_options,
     resolve_options,
-    train_rows_digest,
+    run_generator,
 )
 
 __all__ = ["BYOL", "COMMON_IMAGE_OPTIONS", "Autoencoder", "ImageMethod", "SimCLR", "autoencoder_job",
@@ -403,12 +404,9 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
     for module in modules.values():
         module.to(dev, memory_format=memory_format)
     augment = method.augmentation(opts)
-    gen = torch.Generator(device=dev if dev.type in ("cpu", "cuda") else "cpu")
-    gen.manual_seed(seed)
+    gen = run_generator(dev, seed)
     method.generator = gen
-    run_opts = {k: v for k, v in opts.items() if k not in ("device", "checkpoint", "resume")}
-    if opts["train_rows"] is not None:  # a digest, not thousands of indices in the config
-        run_opts["train_rows"] = train_rows_digest(opts["train_rows"])
+    run_opts = recorded_options(opts)
     trainer = Trainer(
         modules, method.trainable(modules), dev, lr=float(opts["lr"]), total_steps=train_steps,
         identity={"method": method.name, "options": run_opts, "method_config": method.config(opts),

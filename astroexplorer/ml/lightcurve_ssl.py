@@ -44,8 +44,9 @@ from .training import (
     check_train_rows,
     embed_in_batches,
     plan_epochs,
+    recorded_options,
     resolve_options,
-    train_rows_digest,
+    run_generator,
 )
 
 __all__ = ["COMMON_LIGHTCURVE_OPTIONS", "LightCurveContrastive", "LightCurveMasked",
@@ -357,11 +358,8 @@ def _train(source: LightCurveSource, method: LightCurveMethod, opts: dict,
         modules = method.build(len(bands), opts)
     for module in modules.values():
         module.to(dev)
-    gen = torch.Generator(device=dev if dev.type in ("cpu", "cuda") else "cpu")
-    gen.manual_seed(seed)
-    run_opts = {k: v for k, v in opts.items() if k not in ("device", "checkpoint", "resume")}
-    if opts["train_rows"] is not None:
-        run_opts["train_rows"] = train_rows_digest(opts["train_rows"])
+    gen = run_generator(dev, seed)
+    run_opts = recorded_options(opts)
     trainer = Trainer(
         modules, [p for m in modules.values() for p in m.parameters()], dev,
         lr=float(opts["lr"]), total_steps=train_steps,

@@ -29,7 +29,8 @@ from ..jobs.base import Progress
 from .device import describe_device
 
 __all__ = ["CHECKPOINT_FORMAT", "Trainer", "check_train_rows", "embed_in_batches",
-           "plan_epochs", "read_checkpoint_info", "resolve_options", "train_rows_digest"]
+           "plan_epochs", "read_checkpoint_info", "recorded_options", "resolve_options",
+           "run_generator"]
 
 #: Written in every checkpoint's header; a file without it is not ours.
 CHECKPOINT_FORMAT = "astroexplorer-checkpoint-1"
@@ -74,10 +75,24 @@ def check_train_rows(rows: Any, n: int, label: str) -> np.ndarray:
     return arr
 
 
-def train_rows_digest(rows: np.ndarray) -> dict:
-    """What a run's identity and config record of checked ``train_rows`` (shape (K,)
-    int64): their count and a SHA-1 of their bytes, not thousands of indices."""
-    return {"count": int(rows.size), "sha1": hashlib.sha1(rows.tobytes()).hexdigest()}
+def recorded_options(opts: dict) -> dict:
+    """The options a run's identity and config record: all but where it runs (device,
+    checkpoint, resume), with checked ``train_rows`` (shape (K,) int64) as their count
+    and a SHA-1 of their bytes, not thousands of indices."""
+    recorded = {k: v for k, v in opts.items() if k not in ("device", "checkpoint", "resume")}
+    rows = opts.get("train_rows")
+    if rows is not None:
+        recorded["train_rows"] = {"count": int(rows.size),
+                                  "sha1": hashlib.sha1(rows.tobytes()).hexdigest()}
+    return recorded
+
+
+def run_generator(dev: torch.device, seed: int) -> torch.Generator:
+    """The run's seeded generator for augmentations and masks: on ``dev`` for CPU and
+    CUDA, on the CPU for other devices (Apple MPS)."""
+    gen = torch.Generator(device=dev if dev.type in ("cpu", "cuda") else "cpu")
+    gen.manual_seed(seed)
+    return gen
 
 
 def _amp_dtype(dev: torch.device) -> torch.dtype | None:
