@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from .analysis.embedding import (
+    cache_lookup,
     cached_embedding_job,
     check_embeddable,
-    embedding_cache_key,
+    compute_and_store_job,
     embedding_job,
+    found_job,
 )
 from .analysis.embedding_cache import EmbeddingCache
 from .core.catalogue import Catalogue, Embedding, Projection
@@ -67,9 +69,12 @@ def embedding_job_for(method: str, catalogue: Catalogue, cache: EmbeddingCache |
     new one is stored in it (see :func:`cached_embedding_job`).
     """
     check_embeddable(method, catalogue)
-    if cache is not None and (catalogue.path is None or cache.get(
-            embedding_cache_key(method, catalogue, options)) is not None):
-        return cached_embedding_job(method, catalogue, cache, **options)
+    if cache is not None:
+        key, hit = cache_lookup(method, catalogue, cache, options)
+        if hit is not None:
+            return found_job(hit)
+        if catalogue.path is None:
+            return compute_and_store_job(method, catalogue, cache, key, options)
     if catalogue.path is None:
         return embedding_job(method, catalogue, **options)
     return run_in_process(embed_file_job, method, str(catalogue.path), len(catalogue),

@@ -15,6 +15,7 @@ from .preprocess import fit_band_scales, normalise_cutouts
 __all__ = ["EMBEDDING_METHODS", "DEFAULT_EPOCHS", "IMAGE_ENCODER_PARAMETERS", "LEARNED_PARAMETERS",
            "LIGHTCURVE_PARAMETERS", "METHOD_PARAMETERS", "pca_pixels_job", "check_embeddable",
            "embedding_job", "embedding_data", "embedding_cache_key", "cached_embedding_job",
+           "cache_lookup", "found_job", "compute_and_store_job",
            "embedding_parameters"]
 
 EMBEDDING_METHODS = Registry("embedding")
@@ -205,36 +206,45 @@ def embedding_cache_key(method: str, catalogue: Catalogue, options: dict) -> str
     return cache_key(fingerprint, entry.name, options)
 
 
-def _found(embedding: Embedding) -> Job[Embedding]:
+def cache_lookup(method: str, catalogue: Catalogue, cache: EmbeddingCache,
+                 options: dict) -> tuple[str, Embedding | None]:
+    """The cache key of ``method`` with ``options`` on ``catalogue``, and the stored
+    embedding (or None)."""
+    key = embedding_cache_key(method, catalogue, options)
+    return key, cache.get(key)
+
+
+def found_job(embedding: Embedding) -> Job[Embedding]:
+    """A job returning an embedding found in the cache at once."""
     yield Progress(1, 1, "embedding found in the cache")
+    return embedding
+
+
+def compute_and_store_job(method: str, catalogue: Catalogue, cache: EmbeddingCache, key: str,
+                          options: dict) -> Job[Embedding]:
+    """:func:`embedding_job`, then the result stored in ``cache`` under ``key``.
+
+    A learned method's training checkpoint goes next to the cache entry (unless
+    ``options`` name one) and resumes automatically, so a cancelled run restarts
+    from its last finished epoch. The returned config carries ``cache_key``.
+    """
+    entry = EMBEDDING_METHODS[method]
+    if entry.needs == "torch" and options.get("checkpoint") is None:
+        options = {**options, "checkpoint": str(cache.checkpoint_path(key)), "resume": True}
+    embedding = yield from embedding_job(method, catalogue, **options)
+    embedding.config["cache_key"] = key
+    cache.put(key, embedding)
     return embedding
 
 
 def cached_embedding_job(method: str, catalogue: Catalogue, cache: EmbeddingCache,
                          **options) -> Job[Embedding]:
     """:func:`embedding_job` through ``cache``: the stored embedding when the data and
-    options were seen before, else computed, then stored.
-
-    A learned method's training checkpoint goes next to the cache entry (unless
-    ``options`` name one) and resumes automatically, so a cancelled run restarts
-    from its last finished epoch. The returned config carries ``cache_key``.
-    """
-    key = embedding_cache_key(method, catalogue, options)
-    hit = cache.get(key)
+    options were seen before, else computed, then stored (:func:`compute_and_store_job`)."""
+    key, hit = cache_lookup(method, catalogue, cache, options)
     if hit is not None:
-        return _found(hit)
-    entry = EMBEDDING_METHODS[method]
-    if entry.needs == "torch" and options.get("checkpoint") is None:
-        options = {**options, "checkpoint": str(cache.checkpoint_path(key)), "resume": True}
-    return _compute_and_store(entry, catalogue, cache, key, options)
-
-
-def _compute_and_store(entry: MethodEntry, catalogue: Catalogue, cache: EmbeddingCache,
-                       key: str, options: dict) -> Job[Embedding]:
-    embedding = yield from entry.load()(embedding_data(entry, catalogue), **options)
-    embedding.config["cache_key"] = key
-    cache.put(key, embedding)
-    return embedding
+        return found_job(hit)
+    return compute_and_store_job(method, catalogue, cache, key, options)
 
 
 def embedding_job(method: str, catalogue: Catalogue, **options) -> Job[Embedding]:
