@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..analysis import EMBEDDING_METHODS
-from ..analysis.embedding import embedding_parameters
+from ..analysis.embedding import embedding_data, embedding_parameters
 from ..analysis.embedding_compare import knn_label_accuracy, shared_neighbours
 from ..core.catalogue import Catalogue, Embedding
 from ..core.session import Session
@@ -311,8 +311,7 @@ class EmbeddingsPanel(QWidget):
         catalogue = self.session.catalogue
         if catalogue is None:
             return False
-        modality = EMBEDDING_METHODS[method].modality
-        return (catalogue.lightcurves if modality == "lightcurve" else catalogue.images) is not None
+        return embedding_data(EMBEDDING_METHODS[method], catalogue) is not None
 
     def _on_method_changed(self, index: int) -> None:
         for i, page in enumerate(self._pages):
