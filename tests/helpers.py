@@ -9,8 +9,55 @@ import pytest
 from astropy.table import Column, Table
 
 from astroexplorer.core import ArrayImageSource, Catalogue, TableLightCurveSource
+from astroexplorer.core.lightcurves import LightCurve, LightCurveSource
+from astroexplorer.jobs.base import Cancelled, CancelToken, run_sync
 
-__all__ = ["make_small_catalogue", "fitsverify_errors"]
+__all__ = ["make_small_catalogue", "fitsverify_errors", "ListLightCurveSource", "cancel_at",
+           "assert_resumed_as_uninterrupted"]
+
+
+class ListLightCurveSource(LightCurveSource):
+    """Light curves held in a list, one per row, in the bands given."""
+
+    def __init__(self, curves: list[LightCurve], bands: tuple[str, ...] = ("g", "r", "i")) -> None:
+        self.curves = curves
+        self._bands = bands
+
+    def __len__(self) -> int:
+        return len(self.curves)
+
+    def get(self, row: int) -> LightCurve:
+        return self.curves[row]
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        return self._bands
+
+    @property
+    def n_points(self) -> int:
+        return sum(len(c) for c in self.curves)
+
+
+def cancel_at(job, message_start: str) -> None:
+    """Run ``job`` and cancel it at its first progress report whose message starts with
+    ``message_start``; it must end cancelled."""
+    token = CancelToken()
+
+    def on_progress(p) -> None:
+        if p.message.startswith(message_start):
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        run_sync(job, on_progress, token)
+
+
+def assert_resumed_as_uninterrupted(whole, resumed, reports) -> None:
+    """``resumed`` (with its progress ``reports``) continued a 3-epoch run cancelled in
+    epoch 2 and gave exactly the uninterrupted run ``whole``."""
+    assert reports[1].message.startswith("epoch 2/3")  # epoch 1 was not trained again
+    assert resumed.config["resumed_from_epoch"] == 1
+    assert resumed.config["epoch_losses"] == whole.config["epoch_losses"]
+    assert np.array_equal(resumed.vectors, whole.vectors)
 
 
 def make_small_catalogue(n: int = 40, seed: int = 0) -> Catalogue:

@@ -172,33 +172,14 @@ def test_band_colours():
 # -- periodogram, fold at peak, binning, time systems ---------------------------------
 
 from astroexplorer.analysis.timeseries import bin_lightcurve  # noqa: E402
-from astroexplorer.core.lightcurves import LightCurve, LightCurveSource  # noqa: E402
-
-
-class ListSource(LightCurveSource):
-    """Light curves given one per row."""
-
-    def __init__(self, curves: list[LightCurve]) -> None:
-        self.curves = curves
-
-    def __len__(self) -> int:
-        return len(self.curves)
-
-    def get(self, row: int) -> LightCurve:
-        return self.curves[row]
-
-    @property
-    def bands(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(b for c in self.curves for b in c.bands))
-
-    @property
-    def n_points(self) -> int:
-        return sum(len(c) for c in self.curves)
+from astroexplorer.core.lightcurves import LightCurve  # noqa: E402
+from tests.helpers import ListLightCurveSource  # noqa: E402
 
 
 def list_catalogue(curves: list[LightCurve]) -> Catalogue:
     table = Table({"object_id": np.arange(len(curves))})
-    return Catalogue(table, name="list", lightcurves=ListSource(curves))
+    return Catalogue(table, name="list", lightcurves=ListLightCurveSource(
+        curves, bands=tuple(dict.fromkeys(b for c in curves for b in c.bands))))
 
 
 def wait_for_periodogram(qtbot, panel: LightCurvePanel) -> None:

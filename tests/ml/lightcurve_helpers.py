@@ -4,31 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from astroexplorer.core.lightcurves import LightCurve, LightCurveSource
+from astroexplorer.core.lightcurves import LightCurve
+from tests.helpers import ListLightCurveSource
 
 __all__ = ["ListLightCurveSource", "make_periodic_and_constant"]
-
-
-class ListLightCurveSource(LightCurveSource):
-    """Light curves held in a list, one per row."""
-
-    def __init__(self, curves: list[LightCurve], bands: tuple[str, ...] = ("g", "r", "i")) -> None:
-        self.curves = curves
-        self._bands = bands
-
-    def __len__(self) -> int:
-        return len(self.curves)
-
-    def get(self, row: int) -> LightCurve:
-        return self.curves[row]
-
-    @property
-    def bands(self) -> tuple[str, ...]:
-        return self._bands
-
-    @property
-    def n_points(self) -> int:
-        return sum(len(c) for c in self.curves)
 
 
 def make_periodic_and_constant(n: int = 48, seed: int = 0, magnitudes: bool = True,

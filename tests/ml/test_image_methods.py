@@ -8,7 +8,7 @@ import torch
 
 from astroexplorer.core.errors import UserError
 from astroexplorer.core.images import ArrayImageSource
-from astroexplorer.jobs.base import Cancelled, CancelToken, Progress, run_sync
+from astroexplorer.jobs.base import Progress, run_sync
 from astroexplorer.ml.augment import SkyAugment
 from astroexplorer.ml.encoders import ConvDecoder
 from astroexplorer.ml.image_ssl import (
@@ -20,6 +20,7 @@ from astroexplorer.ml.image_ssl import (
     vae_job,
 )
 from astroexplorer.ml.supervised import random_encoder_job, supervised_cnn_job
+from tests.helpers import assert_resumed_as_uninterrupted, cancel_at
 
 from .test_image_ssl import CountingSource, make_blobs_and_bars
 
@@ -136,19 +137,10 @@ def test_byol_resume_after_cancel_gives_the_uninterrupted_result(data, tmp_path)
     src = ArrayImageSource(data[0][:40])
     whole, _ = _run(byol_job, src, epochs=3, seed=4, batch_size=20)
     ckpt = tmp_path / "byol.safetensors"
-    token = CancelToken()
-
-    def cancel_in_epoch_2(p: Progress) -> None:
-        if p.message.startswith("epoch 2/3"):
-            token.cancel()
-
-    with pytest.raises(Cancelled):
-        run_sync(byol_job(src, epochs=3, seed=4, checkpoint=ckpt, **{**FAST, "batch_size": 20}),
-                 cancel_in_epoch_2, token)
+    cancel_at(byol_job(src, epochs=3, seed=4, checkpoint=ckpt, **{**FAST, "batch_size": 20}),
+              "epoch 2/3")
     resumed, reports = _run(byol_job, src, epochs=3, seed=4, batch_size=20, checkpoint=ckpt, resume=True)
-    assert reports[1].message.startswith("epoch 2/3") and resumed.config["resumed_from_epoch"] == 1
-    assert resumed.config["epoch_losses"] == whole.config["epoch_losses"]
-    assert np.array_equal(resumed.vectors, whole.vectors)
+    assert_resumed_as_uninterrupted(whole, resumed, reports)
 
 
 def test_train_rows_are_the_only_rows_trained_on(data):

@@ -8,6 +8,7 @@ from astroexplorer.core.errors import UserError
 from astroexplorer.core.images import ArrayImageSource, ImageSource
 from astroexplorer.jobs.base import Cancelled, CancelToken, Progress, run_sync
 from astroexplorer.ml.image_ssl import simclr_job
+from tests.helpers import assert_resumed_as_uninterrupted, cancel_at
 
 # Small and fast: the whole module runs in seconds on two CPU cores.
 FAST = {"batch_size": 32, "dim": 16, "width": 8}
@@ -189,20 +190,10 @@ def test_resume_after_cancel_gives_the_uninterrupted_result(data, tmp_path):
     src = ArrayImageSource(data[0])
     whole, _ = _run(src, epochs=3, seed=4)
     ckpt = tmp_path / "run.safetensors"
-    token = CancelToken()
-
-    def cancel_in_epoch_2(p: Progress) -> None:
-        if p.message.startswith("epoch 2/3"):
-            token.cancel()
-
-    with pytest.raises(Cancelled):
-        run_sync(simclr_job(src, epochs=3, seed=4, checkpoint=ckpt, **FAST), cancel_in_epoch_2, token)
+    cancel_at(simclr_job(src, epochs=3, seed=4, checkpoint=ckpt, **FAST), "epoch 2/3")
     assert ckpt.exists() and not list(tmp_path.glob(".*tmp"))
     resumed, reports = _run(src, epochs=3, seed=4, checkpoint=ckpt, resume=True)
-    assert reports[1].message.startswith("epoch 2/3")  # epoch 1 was not trained again
-    assert resumed.config["resumed_from_epoch"] == 1
-    assert resumed.config["epoch_losses"] == whole.config["epoch_losses"]
-    assert np.array_equal(resumed.vectors, whole.vectors)
+    assert_resumed_as_uninterrupted(whole, resumed, reports)
 
 
 def test_a_checkpoint_only_resumes_its_own_run(data, tmp_path):

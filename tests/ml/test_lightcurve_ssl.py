@@ -15,6 +15,7 @@ from astroexplorer.ml.lightcurve_ssl import (
     lc_masked_job,
     lc_next_step_job,
 )
+from tests.helpers import assert_resumed_as_uninterrupted, cancel_at
 from tests.ml.lightcurve_helpers import ListLightCurveSource, make_periodic_and_constant
 
 # Tiny and fast: the whole module runs in seconds on two CPU cores.
@@ -99,21 +100,10 @@ def test_cancel_after_the_first_training_batch_stops_at_once(source):
 def test_resume_after_cancel_gives_the_uninterrupted_result(source, method, tmp_path):
     whole, _ = _run(method, source, epochs=3, seed=4)
     ckpt = tmp_path / "run.safetensors"
-    token = CancelToken()
-
-    def cancel_in_epoch_2(p: Progress) -> None:
-        if p.message.startswith("epoch 2/3"):
-            token.cancel()
-
-    with pytest.raises(Cancelled):
-        run_sync(JOBS[method](source, epochs=3, seed=4, checkpoint=ckpt, **FAST),
-                 cancel_in_epoch_2, token)
+    cancel_at(JOBS[method](source, epochs=3, seed=4, checkpoint=ckpt, **FAST), "epoch 2/3")
     assert ckpt.exists()
     resumed, reports = _run(method, source, epochs=3, seed=4, checkpoint=ckpt, resume=True)
-    assert reports[1].message.startswith("epoch 2/3")  # epoch 1 was not trained again
-    assert resumed.config["resumed_from_epoch"] == 1
-    assert resumed.config["epoch_losses"] == whole.config["epoch_losses"]
-    assert np.array_equal(resumed.vectors, whole.vectors)
+    assert_resumed_as_uninterrupted(whole, resumed, reports)
     with pytest.raises(UserError, match="different run"):
         _run(method, source, epochs=3, seed=5, checkpoint=ckpt, resume=True)
 
