@@ -175,13 +175,10 @@ def lightcurve_inference(dev: torch.device, source, batch: int) -> None:
 
 def survey_sources(n: int):
     """The simulated survey's cutouts and light curves, ``n`` objects."""
-    from astroexplorer.core import TableLightCurveSource
-    from astroexplorer.demo.survey import build_survey_catalogue
+    from astroexplorer.demo.survey import build_survey_catalogue, survey_lightcurve_source
 
     table, cutouts, bands, lc = build_survey_catalogue(n_objects=n, seed=SEED)
-    source = TableLightCurveSource(lc, np.asarray(table["object_id"]), "object_id", "mjd", "mag",
-                                   "mag_err", "band")
-    return ArrayImageSource(cutouts, bands), source
+    return ArrayImageSource(cutouts, bands), survey_lightcurve_source(table, lc)
 
 
 def training_rates(dev: torch.device, images, source) -> None:

@@ -29,8 +29,8 @@ import time
 
 import numpy as np
 
-from astroexplorer.core import ArrayImageSource, Embedding, TableLightCurveSource
-from astroexplorer.demo.survey import build_survey_catalogue
+from astroexplorer.core import ArrayImageSource, Embedding
+from astroexplorer.demo.survey import build_survey_catalogue, survey_lightcurve_source
 from astroexplorer.jobs import run_sync
 
 SEED = 0
@@ -170,8 +170,7 @@ def main() -> None:
         summarise("image", results, n_objects)
     if "lightcurve" in modalities:
         labels = np.asarray(table["var_class"]).astype(str)
-        source = TableLightCurveSource(lc_table, np.asarray(table["object_id"]), "object_id",
-                                       "mjd", "mag", "mag_err", "band")
+        source = survey_lightcurve_source(table, lc_table)
         for method, options in [("lc_features", {}), *LIGHTCURVE_METHODS.items()]:
             opts = scaled(options, preset["epochs_factor"])
             run("lightcurve", method, lambda m=method, o=opts: lightcurve_embedding(

@@ -6,10 +6,11 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Column, Table
 
+from ..core.lightcurves import TableLightCurveSource
 from .galaxies import BANDS, MORPHOLOGIES, render_cutouts
 from .lightcurves import simulate_lightcurves
 
-__all__ = ["build_survey_catalogue", "STAR_CLASSES", "GALAXY_CLASSES"]
+__all__ = ["build_survey_catalogue", "survey_lightcurve_source", "STAR_CLASSES", "GALAXY_CLASSES"]
 
 #: Variability classes given to stars and to galaxies (their nuclei / transients).
 STAR_CLASSES = ("constant", "rr_lyrae", "cepheid", "eclipsing_binary", "long_period")
@@ -104,3 +105,10 @@ def _add_params(table: Table, params: list[dict[str, float]], prefix: str) -> No
         elif key.startswith("mag") or key.endswith("_mag"):
             unit = u.mag
         table[name] = Column(values, unit=unit, description=f"true {key.replace('_', ' ')}")
+
+
+def survey_lightcurve_source(table: Table, lightcurves: Table) -> TableLightCurveSource:
+    """The light curves of :func:`build_survey_catalogue` as a source, row ``i`` for
+    ``table`` row ``i`` (for scripts that embed the survey without writing it to disk)."""
+    return TableLightCurveSource(lightcurves, np.asarray(table["object_id"]), "object_id", "mjd",
+                                 "mag", "mag_err", "band")
