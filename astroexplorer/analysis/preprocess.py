@@ -6,7 +6,10 @@ import numpy as np
 
 from ..core.images import ImageSource
 
-__all__ = ["fit_band_scales", "normalise_cutouts"]
+__all__ = ["SOFTENING", "fit_band_scales", "normalise_cutouts"]
+
+#: The arcsinh softening of normalised pixels, in units of a band's noise scale.
+SOFTENING = 3.0
 
 
 def fit_band_scales(images: ImageSource, sample: int = 512, seed: int = 0) -> np.ndarray:
@@ -31,7 +34,8 @@ def fit_band_scales(images: ImageSource, sample: int = 512, seed: int = 0) -> np
     return scales.astype(np.float32)
 
 
-def normalise_cutouts(cutouts: np.ndarray, scales: np.ndarray, softening: float = 3.0) -> np.ndarray:
+def normalise_cutouts(cutouts: np.ndarray, scales: np.ndarray, softening: float = SOFTENING
+                      ) -> np.ndarray:
     """``arcsinh(x / (softening * scale_band))`` per band; NaN/inf become 0.
 
     Parameters

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..analysis.preprocess import SOFTENING
 from ..core.images import ImageSource
 
 __all__ = ["ImageBatches", "normalise_batch", "resize_batch"]
@@ -28,7 +29,8 @@ def resize_batch(x: torch.Tensor, size: int | None) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode=mode, **kwargs)
 
 
-def normalise_batch(x: torch.Tensor, scales: torch.Tensor, softening: float = 3.0) -> torch.Tensor:
+def normalise_batch(x: torch.Tensor, scales: torch.Tensor, softening: float = SOFTENING
+                    ) -> torch.Tensor:
     """:func:`~astroexplorer.analysis.preprocess.normalise_cutouts` on a tensor, on its device.
 
     ``arcsinh(x / (softening * scale_band))`` for ``x`` of shape ``(b, C, H, W)`` and
