@@ -26,6 +26,7 @@ from ..core.catalogue import Catalogue, Embedding
 from ..core.session import Session
 from ..jobs.base import Progress
 from .binding import connect_weakly
+from .jobs_panel import format_progress
 from .parameters import parameter_form, parameter_values
 from .widgets import cache_axes, make_combo, status_label
 
@@ -212,15 +213,8 @@ class EmbeddingsPanel(QWidget):
 
     def show_progress(self, progress: Progress) -> None:
         """Show a training job's report: message, rates, ETA, and a point of the loss curve."""
+        self.progress_label.setText(format_progress(progress))
         m = progress.metrics
-        parts = [progress.message]
-        rate = m.get("objects_per_s", m.get("images_per_s"))
-        if rate is not None:
-            parts.append(f"{rate:,.0f} objects/s")
-        if m.get("eta_s") is not None and np.isfinite(m["eta_s"]):
-            eta = int(m["eta_s"])
-            parts.append(f"ETA {eta // 60}:{eta % 60:02d}")
-        self.progress_label.setText(" \u00b7 ".join(p for p in parts if p))
         if progress.message.startswith("epoch") and np.isfinite(m.get("loss", np.nan)):
             self._loss_x.append(float(progress.step))
             self._loss_y.append(float(m["loss"]))

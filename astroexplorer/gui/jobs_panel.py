@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -17,16 +18,23 @@ __all__ = ["JobsPanel", "format_progress"]
 
 def format_progress(progress: Progress) -> str:
     """The message of a progress report with the metrics it does not already name:
-    ``eta_s`` as ``ETA m:ss``, ``images_per_s`` as a rate, others as ``name value``."""
+    ``eta_s`` as ``ETA m:ss``, ``objects_per_s`` (else ``images_per_s``) as a rate,
+    others as ``name value``."""
     message = progress.message or "working"
     parts = [message]
-    for key, value in progress.metrics.items():
+    metrics = progress.metrics
+    for key, value in metrics.items():
         name = key.lower()
         if name in ("eta", "eta_s"):
+            if not math.isfinite(value):
+                continue
             seconds = max(int(value), 0)
             parts.append(f"ETA {seconds // 60}:{seconds % 60:02d}")
+        elif name == "objects_per_s":
+            parts.append(f"{value:,.0f} objects/s")
         elif name == "images_per_s":
-            parts.append(f"{value:.0f} images/s")
+            if "objects_per_s" not in metrics:  # the same rate, named for cutouts
+                parts.append(f"{value:.0f} images/s")
         elif name not in message.lower():
             parts.append(f"{key} {value:.4g}")
     return " \u00b7 ".join(parts)

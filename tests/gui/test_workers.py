@@ -107,6 +107,13 @@ def test_format_progress_metrics() -> None:
     assert text == "epoch 2/10 \u00b7 loss 0.1235 \u00b7 ETA 1:15 \u00b7 550 images/s"
 
 
+def test_format_progress_names_one_rate_and_skips_an_unknown_eta() -> None:
+    text = format_progress(Progress(3, 10, "epoch 1/2, loss 0.5", {
+        "epoch": 1, "loss": 0.5, "objects_per_s": 1234.4, "images_per_s": 1234.4,
+        "eta_s": float("nan")}))
+    assert text == "epoch 1/2, loss 0.5 \u00b7 1,234 objects/s"
+
+
 def test_cancel_stops_the_demo_build_process(qtbot, tmp_path, monkeypatch) -> None:
     """Building the demos runs in a child process; Cancel ends it and writes nothing."""
     from astroexplorer.demo import demo_job
