@@ -410,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
                         for e in EMBEDDING_METHODS.entries())
     s = sub.add_parser("embed", help="compute an embedding of a catalogue's cutouts or light curves",
                        description=f"Methods - {methods}. Results are cached (keyed by the data "
-                       "and the options); a cancelled learned run resumes from its last epoch.")
+                       "and the options); a cancelled learned run resumes from where it stopped.")
     s.add_argument("file")
     _open_arguments(s)
     s.add_argument("--method", choices=EMBEDDING_METHODS.names(), default="pca")

@@ -38,23 +38,27 @@ class ListLightCurveSource(LightCurveSource):
         return sum(len(c) for c in self.curves)
 
 
-def cancel_at(job, message_start: str) -> None:
+def cancel_at(job, message_start: str):
     """Run ``job`` and cancel it at its first progress report whose message starts with
-    ``message_start``; it must end cancelled."""
+    ``message_start``; it must end cancelled. Returns that report."""
     token = CancelToken()
+    at = []
 
     def on_progress(p) -> None:
-        if p.message.startswith(message_start):
+        if p.message.startswith(message_start) and not at:
+            at.append(p)
             token.cancel()
 
     with pytest.raises(Cancelled):
         run_sync(job, on_progress, token)
+    return at[0]
 
 
-def assert_resumed_as_uninterrupted(whole, resumed, reports) -> None:
+def assert_resumed_as_uninterrupted(whole, resumed, reports, cancelled) -> None:
     """``resumed`` (with its progress ``reports``) continued a 3-epoch run cancelled in
-    epoch 2 and gave exactly the uninterrupted run ``whole``."""
+    epoch 2 at the report ``cancelled`` and gave exactly the uninterrupted run ``whole``."""
     assert reports[1].message.startswith("epoch 2/3")  # epoch 1 was not trained again
+    assert reports[1].step == cancelled.step + 1  # nor the batches of epoch 2 before Cancel
     assert resumed.config["resumed_from_epoch"] == 1
     assert resumed.config["epoch_losses"] == whole.config["epoch_losses"]
     assert np.array_equal(resumed.vectors, whole.vectors)

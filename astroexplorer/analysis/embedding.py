@@ -226,7 +226,7 @@ def compute_and_store_job(method: str, catalogue: Catalogue, cache: EmbeddingCac
 
     A learned method's training checkpoint goes next to the cache entry (unless
     ``options`` name one) and resumes automatically, so a cancelled run restarts
-    from its last finished epoch. The returned config carries ``cache_key``.
+    from the batch after the last it trained. The returned config carries ``cache_key``.
     """
     entry = EMBEDDING_METHODS[method]
     if entry.needs == "torch" and options.get("checkpoint") is None:

@@ -2,8 +2,8 @@
 
 Reopening a catalogue (or a session) whose embedding was computed before gives it
 back at once; changing any option, or the data, gives a new key and a recomputation.
-The same key names the training checkpoint, so a cancelled run resumes where its
-last epoch ended.
+The same key names the training checkpoint, so a cancelled run resumes from the
+batch after the last it trained.
 
 The cache lives in ``$ASTROEXPLORER_CACHE_DIR`` if set, else
 ``<user cache>/astroexplorer/embeddings``. Each entry is one ``.npz`` (vectors plus

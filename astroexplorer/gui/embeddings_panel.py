@@ -125,8 +125,8 @@ class EmbeddingsPanel(QWidget):
         self.compute_button = QPushButton("Compute")
         self.compute_button.clicked.connect(self._request_compute)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current batch (a later run resumes "
-                                      "from the last finished epoch)")
+        self.cancel_button.setToolTip("Stop after the current batch (the same request "
+                                      "later resumes from the next batch)")
         self.cancel_button.clicked.connect(self.cancel_requested)
         buttons.addWidget(self.compute_button, 1)
         buttons.addWidget(self.cancel_button)

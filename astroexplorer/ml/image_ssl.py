@@ -429,7 +429,7 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
     loader = ImageBatches(images, scales, dev, size, memory_format)
 
     def batches(epoch: int) -> Iterator[tuple[int, torch.Tensor]]:
-        perm = rng.permutation(train_rows)
+        perm = trainer.epoch_order(train_rows)
         chunks = [np.sort(perm[i:i + bs]) for i in range(0, n_train, bs)]
         chunks = [ch for ch in chunks if ch.size >= 2]
         with closing(loader(chunks)) as it:

@@ -17,6 +17,7 @@ methods (review section 7.2):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 
 import numpy as np
 import torch
@@ -375,17 +376,19 @@ def _train(source: LightCurveSource, method: LightCurveMethod, opts: dict,
         return trainer.step(loss)
 
     def batches(epoch: int) -> Iterator[tuple[int, LightCurveBatch]]:
-        perm = rng.permutation(n_train)
+        perm = trainer.epoch_order(np.arange(n_train))
         for i in range(0, n_train, bs):
             index = perm[i:i + bs]
             if index.size >= 2:  # a batch of one has no negatives (and breaks BatchNorm)
                 batch = train.batch(index)
                 yield index.size, batch.pin_memory() if pin else batch
 
-    fit = trainer.fit(epochs, batches, step, steps_per_epoch, total,
-                      method=method.label, infer_objects=n)
-    for p in fit:  # shift the step numbers past the reading reports
-        yield Progress(step0 + p.step, p.total, p.message, p.metrics)
+    # closing(): a Cancel closes this generator, and fit must close with it (and save
+    # its mid-epoch checkpoint) now, not whenever it is garbage-collected.
+    with closing(trainer.fit(epochs, batches, step, steps_per_epoch, total,
+                             method=method.label, infer_objects=n)) as fit:
+        for p in fit:  # shift the step numbers past the reading reports
+            yield Progress(step0 + p.step, p.total, p.message, p.metrics)
     train = parts = None  # free the training set before inference
 
     counts = np.zeros(n, dtype=np.int64)

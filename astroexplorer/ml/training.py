@@ -1,10 +1,11 @@
 """What every self-supervised training run shares, whatever the modality.
 
 A :class:`Trainer` owns the optimiser (AdamW), the cosine learning-rate schedule,
-mixed precision on CUDA, the epoch loop with its progress reports, the check for a
-diverged loss, and checkpoints: written with safetensors (tensors plus a JSON
-header, never pickle) at the end of every epoch, atomically, and read back to
-resume a run that was cancelled or crashed. :func:`embed_in_batches` is the
+mixed precision on CUDA, the shuffling of each epoch, the epoch loop with its
+progress reports, the check for a diverged loss, and checkpoints: written with
+safetensors (tensors plus a JSON header, never pickle) atomically at the end of
+every epoch and when the run is cancelled mid-epoch, and read back to resume a run
+that was cancelled or crashed from the last batch it trained. :func:`embed_in_batches` is the
 matching inference loop.
 """
 
@@ -117,6 +118,10 @@ def _jsonable(value: Any) -> Any:
 class Trainer:
     """Optimisation, mixed precision, progress and checkpoints of one training run.
 
+    The drivers' ``batches(epoch)`` take the epoch's order of rows from
+    :meth:`epoch_order`, so that a run cancelled mid-epoch can save the rows it has
+    not trained on yet and resume exactly there.
+
     Parameters
     ----------
     modules : dict of str to nn.Module
@@ -134,7 +139,8 @@ class Trainer:
         JSON-able description of the run (method, options, data fingerprint). A
         checkpoint resumes only a run with the same identity.
     checkpoint : str or Path, optional
-        Where to write the checkpoint after each epoch (``.safetensors``).
+        Where to write the checkpoint (``.safetensors``) after each epoch and when
+        the run is cancelled (closed) between two batches.
     resume : bool
         Continue from ``checkpoint`` if it exists (its identity must match).
     rng : numpy Generator
@@ -164,6 +170,11 @@ class Trainer:
         self.epoch_losses: list[float] = []
         self.start_epoch = 0
         self.resumed_from: str | None = None
+        # The current epoch's rows in training order, and (after a mid-epoch resume)
+        # the rest of the interrupted epoch and its (batches, loss sum) so far.
+        self._order: np.ndarray | None = None
+        self._resume_order: np.ndarray | None = None
+        self._partial: tuple[int, float] | None = None
         self.train_seconds = 0.0
         if resume and self.checkpoint is not None and self.checkpoint.exists():
             self._restore(self.checkpoint)
@@ -193,6 +204,16 @@ class Trainer:
         return float(loss.detach())
 
     # -- the epoch loop -----------------------------------------------------------
+    def epoch_order(self, rows: np.ndarray) -> np.ndarray:
+        """The rows to train on this epoch, in order: a permutation of ``rows`` (shape
+        (K,)) drawn from the run's generator, or, first after resuming mid-epoch, the
+        rows the interrupted epoch had not trained on yet."""
+        if self._resume_order is not None:
+            self._order, self._resume_order = self._resume_order, None
+        else:
+            self._order = self.rng.permutation(rows)
+        return self._order
+
     def fit(
         self, epochs: int, batches: Callable[[int], Iterator[tuple[int, Any]]],
         train_step: Callable[[Any], float], steps_per_epoch: int, total: int,
@@ -201,8 +222,10 @@ class Trainer:
     ) -> Iterator[Progress]:
         """Train from ``start_epoch`` to ``epochs``, yielding one Progress per batch.
 
-        ``batches(epoch)`` yields ``(n_objects, batch)``; ``train_step(batch)``
-        returns the batch's loss. A checkpoint is written after each epoch. The
+        ``batches(epoch)`` yields ``(n_objects, batch)``, taking its rows in the
+        order of :meth:`epoch_order`; ``train_step(batch)`` returns the batch's loss.
+        A checkpoint is written after each epoch, and when the generator is closed
+        (Cancel) after a batch: resuming from it trains the rest of that epoch. The
         ETA counts the remaining epochs plus embedding ``infer_objects`` objects at
         ``infer_cost`` of a training object each.
 
@@ -216,7 +239,9 @@ class Trainer:
         for epoch in range(self.start_epoch, epochs):
             for module in self.modules.values():
                 module.train()
-            seen, loss_sum, n_batches, t0 = 0, 0.0, 0, time.perf_counter()
+            n_batches, loss_sum = self._partial or (0, 0.0)  # after a mid-epoch resume
+            self._partial = None
+            seen, t0 = 0, time.perf_counter()
             for n_objects, batch in batches(epoch):
                 loss = train_step(batch)
                 if not math.isfinite(loss):
@@ -235,7 +260,15 @@ class Trainer:
                 metrics = {"epoch": float(epoch + 1), "loss": loss,
                            "objects_per_s": seen / max(now - t0, 1e-9), "eta_s": eta}
                 metrics["images_per_s"] = metrics["objects_per_s"]
-                yield Progress(step, total, f"epoch {epoch + 1}/{epochs}, loss {loss:.4f}", metrics)
+                try:
+                    yield Progress(step, total, f"epoch {epoch + 1}/{epochs}, loss {loss:.4f}",
+                                   metrics)
+                except GeneratorExit:  # cancelled: keep what this epoch has trained
+                    if self.checkpoint is not None and self._order is not None:
+                        self.train_seconds += time.perf_counter() - t0
+                        self._save(self.checkpoint, epoch, (seen, n_batches, loss_sum))
+                    raise
+            self._order = None
             self.epoch_losses.append(loss_sum / max(n_batches, 1))
             self.train_seconds += time.perf_counter() - t0
             if self.checkpoint is not None:
@@ -252,7 +285,11 @@ class Trainer:
                 "resumed_from_epoch": self.start_epoch if self.resumed_from else None}
 
     # -- checkpoints ----------------------------------------------------------------
-    def _save(self, path: Path, epochs_done: int) -> None:
+    def _save(self, path: Path, epochs_done: int, partial: tuple[int, int, float] | None = None
+              ) -> None:
+        """Write the run's state after ``epochs_done`` whole epochs and, mid-epoch,
+        ``partial`` = (objects trained on from this epoch's order, batches of the
+        epoch so far, their loss sum)."""
         from safetensors.torch import save_file
 
         tensors: dict[str, torch.Tensor] = {}
@@ -267,6 +304,8 @@ class Trainer:
         tensors["rng.torch"] = self.torch_generator.get_state()
         if self.scaler is not None:
             tensors["amp.scale"] = torch.tensor(self.scaler.get_scale())
+        if partial is not None:
+            tensors["epoch.rows_left"] = torch.from_numpy(np.array(self._order[partial[0]:]))
         tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
         meta = {
             "format": CHECKPOINT_FORMAT, "identity": self.identity, "epochs_done": epochs_done,
@@ -274,6 +313,8 @@ class Trainer:
             "param_groups": _jsonable(opt_state["param_groups"]),
             "scheduler": _jsonable(self.scheduler.state_dict()),
             "rng_numpy": _jsonable(self.rng.bit_generator.state),
+            "epoch_partial": None if partial is None else
+            {"batches": partial[1], "loss_sum": partial[2]},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -312,6 +353,10 @@ class Trainer:
         self.epoch_losses = list(meta["epoch_losses"])
         self.train_seconds = float(meta["train_seconds"])
         self.start_epoch = int(meta["epochs_done"])
+        partial = meta.get("epoch_partial")
+        if partial is not None:
+            self._resume_order = tensors["epoch.rows_left"].numpy()
+            self._partial = (int(partial["batches"]), float(partial["loss_sum"]))
         self.resumed_from = str(path)
 
 

@@ -137,10 +137,10 @@ def test_byol_resume_after_cancel_gives_the_uninterrupted_result(data, tmp_path)
     src = ArrayImageSource(data[0][:40])
     whole, _ = _run(byol_job, src, epochs=3, seed=4, batch_size=20)
     ckpt = tmp_path / "byol.safetensors"
-    cancel_at(byol_job(src, epochs=3, seed=4, checkpoint=ckpt, **{**FAST, "batch_size": 20}),
+    cancelled = cancel_at(byol_job(src, epochs=3, seed=4, checkpoint=ckpt, **{**FAST, "batch_size": 20}),
               "epoch 2/3")
     resumed, reports = _run(byol_job, src, epochs=3, seed=4, batch_size=20, checkpoint=ckpt, resume=True)
-    assert_resumed_as_uninterrupted(whole, resumed, reports)
+    assert_resumed_as_uninterrupted(whole, resumed, reports, cancelled)
 
 
 def test_train_rows_are_the_only_rows_trained_on(data):

@@ -190,10 +190,10 @@ def test_resume_after_cancel_gives_the_uninterrupted_result(data, tmp_path):
     src = ArrayImageSource(data[0])
     whole, _ = _run(src, epochs=3, seed=4)
     ckpt = tmp_path / "run.safetensors"
-    cancel_at(simclr_job(src, epochs=3, seed=4, checkpoint=ckpt, **FAST), "epoch 2/3")
+    cancelled = cancel_at(simclr_job(src, epochs=3, seed=4, checkpoint=ckpt, **FAST), "epoch 2/3")
     assert ckpt.exists() and not list(tmp_path.glob(".*tmp"))
     resumed, reports = _run(src, epochs=3, seed=4, checkpoint=ckpt, resume=True)
-    assert_resumed_as_uninterrupted(whole, resumed, reports)
+    assert_resumed_as_uninterrupted(whole, resumed, reports, cancelled)
 
 
 def test_a_checkpoint_only_resumes_its_own_run(data, tmp_path):

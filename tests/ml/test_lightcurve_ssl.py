@@ -100,10 +100,10 @@ def test_cancel_after_the_first_training_batch_stops_at_once(source):
 def test_resume_after_cancel_gives_the_uninterrupted_result(source, method, tmp_path):
     whole, _ = _run(method, source, epochs=3, seed=4)
     ckpt = tmp_path / "run.safetensors"
-    cancel_at(JOBS[method](source, epochs=3, seed=4, checkpoint=ckpt, **FAST), "epoch 2/3")
+    cancelled = cancel_at(JOBS[method](source, epochs=3, seed=4, checkpoint=ckpt, **FAST), "epoch 2/3")
     assert ckpt.exists()
     resumed, reports = _run(method, source, epochs=3, seed=4, checkpoint=ckpt, resume=True)
-    assert_resumed_as_uninterrupted(whole, resumed, reports)
+    assert_resumed_as_uninterrupted(whole, resumed, reports, cancelled)
     with pytest.raises(UserError, match="different run"):
         _run(method, source, epochs=3, seed=5, checkpoint=ckpt, resume=True)
 

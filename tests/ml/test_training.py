@@ -1,0 +1,77 @@
+"""The Trainer's checkpoints: a run cancelled anywhere, even mid-epoch, resumes exactly."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from astroexplorer.ml.training import Trainer, read_checkpoint_info
+
+N_ROWS, BATCH, EPOCHS = 50, 10, 3
+STEPS = N_ROWS // BATCH
+
+
+def _run(checkpoint, cancel_after: int | None = None, resume: bool = False):
+    """A toy regression trained 3 epochs of 5 batches; closed (as Cancel does) after
+    ``cancel_after`` batches. Returns the trainer, the model and the progress reports."""
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    x = torch.randn(N_ROWS, 4, generator=torch.Generator().manual_seed(1))
+    y = x.sum(1, keepdim=True)
+    gen = torch.Generator().manual_seed(2)
+    trainer = Trainer({"model": model}, model.parameters(), torch.device("cpu"), lr=0.05,
+                      total_steps=EPOCHS * STEPS, identity={"toy": 1},
+                      rng=np.random.default_rng(3), torch_generator=gen,
+                      checkpoint=checkpoint, resume=resume)
+
+    def batches(epoch):
+        order = trainer.epoch_order(np.arange(N_ROWS))
+        for i in range(0, order.size, BATCH):
+            yield BATCH, order[i:i + BATCH]
+
+    def step(rows):
+        noise = 0.1 * torch.randn(rows.size, 1, generator=gen)  # the run's generator is used
+        return trainer.step(((model(x[rows]) - y[rows] - noise) ** 2).mean())
+
+    fit = trainer.fit(EPOCHS, batches, step, STEPS, EPOCHS * STEPS)
+    reports = []
+    for p in fit:
+        reports.append(p)
+        if len(reports) == cancel_after:
+            fit.close()
+            break
+    return trainer, model, reports
+
+
+@pytest.mark.parametrize("cancel_after", [2, 5, 7, 14])  # mid-epoch, an epoch's last batch...
+def test_a_run_cancelled_after_any_batch_resumes_exactly_there(tmp_path, cancel_after):
+    whole, whole_model, _ = _run(None)
+    ckpt = tmp_path / "run.safetensors"
+    _run(ckpt, cancel_after)
+    info = read_checkpoint_info(ckpt)
+    assert info["epochs_done"] == (cancel_after - 1) // STEPS
+    assert info["epoch_partial"]["batches"] == (cancel_after - 1) % STEPS + 1
+    resumed, model, reports = _run(ckpt, resume=True)
+    assert reports[0].step == cancel_after + 1  # no batch trained twice, none skipped
+    assert len(reports) == EPOCHS * STEPS - cancel_after
+    assert resumed.epoch_losses == whole.epoch_losses
+    assert torch.equal(model.weight, whole_model.weight) and torch.equal(model.bias, whole_model.bias)
+
+
+def test_a_checkpoint_cancelled_twice_still_resumes_exactly(tmp_path):
+    whole, whole_model, _ = _run(None)
+    ckpt = tmp_path / "run.safetensors"
+    _run(ckpt, 3)
+    _run(ckpt, 4, resume=True)  # cancelled again, in the next epoch
+    resumed, model, reports = _run(ckpt, resume=True)
+    assert reports[0].step == 3 + 4 + 1
+    assert resumed.epoch_losses == whole.epoch_losses
+    assert torch.equal(model.weight, whole_model.weight)
+
+
+def test_an_uninterrupted_run_leaves_an_end_of_epoch_checkpoint(tmp_path):
+    ckpt = tmp_path / "run.safetensors"
+    _run(ckpt)
+    info = read_checkpoint_info(ckpt)
+    assert info["epochs_done"] == EPOCHS and info["epoch_partial"] is None
+    assert not list(tmp_path.glob(".*tmp"))
