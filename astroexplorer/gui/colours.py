@@ -10,8 +10,8 @@ from PySide6.QtGui import QBrush
 
 from ..core.catalogue import Catalogue
 
-__all__ = ["ColourScheme", "colour_scheme", "colour_by_candidates", "colour_limits",
-           "category_codes", "CATEGORY_COLOURS", "MISSING_COLOUR", "COLOUR_MAPS",
+__all__ = ["ColourScheme", "categorical_columns", "colour_scheme", "colour_by_candidates",
+           "colour_limits", "category_codes", "CATEGORY_COLOURS", "MISSING_COLOUR", "COLOUR_MAPS",
            "LIMIT_PRESETS"]
 
 #: Distinct colours for categories (Tableau 10 without its grey, then three darker).
@@ -268,22 +268,34 @@ def colour_scheme(values: np.ndarray, name: str = "",
     return _continuous(values, limits, colour_map)
 
 
+def _column_kind(catalogue: Catalogue, name: str) -> str | None:
+    """``"categorical"`` (strings with at most ``MAX_CATEGORIES`` values, booleans,
+    integers with few values), ``"numeric"`` (other numbers) or None (the id column,
+    free text, multi-dimensional columns)."""
+    col = catalogue.table[name]
+    if col.ndim != 1 or name == catalogue.id_column:
+        return None
+    kind = col.dtype.kind
+    if kind in "USO":
+        # A sample rules out free-text columns cheaply before the full count.
+        if np.unique(np.asarray(col[:5000]).astype(str)).size <= MAX_CATEGORIES and \
+                np.unique(np.asarray(col).astype(str)).size <= MAX_CATEGORIES:
+            return "categorical"
+        return None
+    if kind == "b" or (kind in "iu" and _is_categorical(np.asarray(col))):
+        return "categorical"
+    return "numeric" if kind in "iuf" else None
+
+
+def categorical_columns(catalogue: Catalogue) -> list[str]:
+    """The catalogue's columns of categories (class labels, flags), in table order."""
+    return [name for name in catalogue.table.colnames
+            if _column_kind(catalogue, name) == "categorical"]
+
+
 def colour_by_candidates(catalogue: Catalogue) -> list[str]:
-    """Columns worth colouring by: categorical ones (strings with at most
-    ``MAX_CATEGORIES`` values, booleans, small integers) first, then numeric ones."""
-    categorical, numeric = [], []
-    for name in catalogue.table.colnames:
-        col = catalogue.table[name]
-        if col.ndim != 1 or name == catalogue.id_column:
-            continue
-        kind = col.dtype.kind
-        if kind in "USO":
-            # A sample rules out free-text columns cheaply before the full count.
-            if np.unique(np.asarray(col[:5000]).astype(str)).size <= MAX_CATEGORIES and \
-                    np.unique(np.asarray(col).astype(str)).size <= MAX_CATEGORIES:
-                categorical.append(name)
-        elif kind == "b" or (kind in "iu" and _is_categorical(np.asarray(col))):
-            categorical.append(name)
-        elif kind in "iuf":
-            numeric.append(name)
-    return categorical + numeric
+    """Columns worth colouring by: the :func:`categorical_columns` first, then the
+    numeric ones."""
+    kinds = {name: _column_kind(catalogue, name) for name in catalogue.table.colnames}
+    return ([name for name, kind in kinds.items() if kind == "categorical"]
+            + [name for name, kind in kinds.items() if kind == "numeric"])

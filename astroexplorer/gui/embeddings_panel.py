@@ -26,6 +26,7 @@ from ..core.catalogue import Catalogue, Embedding
 from ..core.session import Session
 from ..jobs.base import Progress
 from .binding import connect_weakly
+from .colours import categorical_columns
 from .jobs_panel import format_progress
 from .parameters import parameter_form, parameter_values
 from .widgets import cache_axes, make_combo, status_label
@@ -35,8 +36,6 @@ __all__ = ["EmbeddingsPanel", "DEVICES"]
 #: Device choices; "auto" takes CUDA, then Apple MPS, then the CPU.
 DEVICES = ("auto", "cpu", "cuda", "mps")
 _MODALITY_DATA = {"image": "cutouts", "lightcurve": "light curves"}
-#: Most categorical values a column may have to be offered as a comparison label.
-_MAX_LABEL_VALUES = 50
 #: Columns of the comparison table (epochs, device and the rest are in the tooltips).
 _COLUMNS = ("Method", "D", "Loss", "kNN", "Shared")
 _COLUMN_TIPS = ("method (hover for its options)", "dimension of the vectors",
@@ -44,22 +43,6 @@ _COLUMN_TIPS = ("method (hover for its options)", "dimension of the vectors",
                 "leave-one-out accuracy of the 10 nearest neighbours' vote for the label",
                 "fraction of 10 nearest neighbours shared with the embedding shown")
 _KNN, _SHARED = 3, 4
-
-
-def _label_columns(catalogue: Catalogue) -> list[str]:
-    """String or integer columns with 2..50 distinct values: candidate class labels."""
-    out = []
-    table = catalogue.table
-    for name in table.colnames:
-        col = table[name]
-        if col.ndim != 1 or col.dtype.kind not in "USOib" or len(col) == 0:
-            continue
-        sample = np.asarray(col[: min(len(col), 20000)])
-        if col.dtype.kind in "ib" and name.lower().endswith("id"):
-            continue
-        if 2 <= np.unique(sample.astype(str)).size <= _MAX_LABEL_VALUES:
-            out.append(name)
-    return out
 
 
 class EmbeddingsPanel(QWidget):
@@ -290,7 +273,7 @@ class EmbeddingsPanel(QWidget):
         self.table.setRowCount(0)
         self.label_combo.clear()
         self.label_combo.addItem("(none)", "")
-        for name in _label_columns(catalogue):
+        for name in categorical_columns(catalogue):
             self.label_combo.addItem(name, name)
         # Pick the first method the catalogue has data for.
         current = self.method_combo.currentData()

@@ -9,6 +9,7 @@ import pytest
 
 from astroexplorer.analysis import EMBEDDING_METHODS
 from astroexplorer.core import Catalogue
+from astroexplorer.gui.colours import categorical_columns
 from astroexplorer.gui.embeddings_panel import EmbeddingsPanel
 
 TINY = {"epochs": 2, "batch_size": 32, "dim": 8, "width": 4, "input_size": 16, "lr": 2e-3}
@@ -49,7 +50,8 @@ def test_every_method_is_offered_with_its_data_and_options(survey) -> None:
     assert panel.options() == {"dim": 32} and not panel.device_combo.isEnabled()
     assert panel.compute_button.isEnabled()
     labels = [panel.label_combo.itemData(i) for i in range(panel.label_combo.count())]
-    assert {"morphology", "var_class", "split"} <= set(labels) and "object_id" not in labels
+    assert labels == ["", *categorical_columns(survey.session.catalogue)]  # as "colour by"
+    assert {"morphology", "var_class", "split", "is_star"} <= set(labels)
 
 
 def test_training_shows_a_live_loss_curve_then_the_cache_answers(qtbot, survey) -> None:
