@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from astropy.table import Table
 from astropy.time import Time
 
-__all__ = ["LightCurve", "LightCurveSource", "TableLightCurveSource"]
+__all__ = ["ConcatenatedLightCurves", "LightCurve", "LightCurveSource",
+           "TableLightCurveSource", "time_order"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,58 @@ class LightCurve:
         return t.tdb
 
 
+@dataclass(frozen=True)
+class ConcatenatedLightCurves:
+    """The light curves of ``n`` catalogue rows, concatenated (``P`` points in all).
+
+    Object ``i``'s points are ``offsets[i]:offsets[i + 1]``, exactly the points of
+    ``source.get(rows[i])`` in the same order.
+
+    Attributes
+    ----------
+    time, value, error : ndarray, shape (P,), float64
+        As in :class:`LightCurve`.
+    band : ndarray, shape (P,), str
+    offsets : ndarray, shape (n + 1,), int64
+    is_magnitude : ndarray, shape (n,), bool
+        Whether each object's values are magnitudes (else fluxes).
+    """
+
+    time: np.ndarray
+    value: np.ndarray
+    error: np.ndarray
+    band: np.ndarray
+    offsets: np.ndarray
+    is_magnitude: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.offsets.size - 1)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Points per object, shape (n,), int64."""
+        return np.diff(self.offsets)
+
+    @classmethod
+    def of(cls, curves: Sequence[LightCurve]) -> ConcatenatedLightCurves:
+        """``curves`` (n of them) one after the other."""
+        lengths = np.array([len(c.time) for c in curves], dtype=np.int64)
+        offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+
+        def cat(arrays: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+            return np.concatenate(arrays) if arrays else empty
+
+        return cls(
+            time=cat([np.asarray(c.time, dtype=np.float64) for c in curves], np.zeros(0)),
+            value=cat([np.asarray(c.value, dtype=np.float64) for c in curves], np.zeros(0)),
+            error=cat([np.asarray(c.error, dtype=np.float64) for c in curves], np.zeros(0)),
+            band=cat([np.asarray(c.band).astype(str) for c in curves], np.zeros(0, dtype=str)),
+            offsets=offsets,
+            is_magnitude=np.array([bool(c.is_magnitude) for c in curves], dtype=bool),
+        )
+
+
 class LightCurveSource:
     """Light curves, one (possibly empty) per catalogue row."""
 
@@ -96,6 +150,16 @@ class LightCurveSource:
     def get(self, row: int) -> LightCurve:  # pragma: no cover - abstract
         """The light curve of catalogue row ``row`` (empty if it has none)."""
         raise NotImplementedError
+
+    def get_many(self, rows: Sequence[int] | np.ndarray) -> ConcatenatedLightCurves:
+        """The light curves of ``rows`` (shape (n,), in the order given, repeats
+        allowed) concatenated, each exactly as :meth:`get` returns it.
+
+        This version calls :meth:`get` row after row; sources that can read many
+        rows at once override it.
+        """
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        return ConcatenatedLightCurves.of([self.get(int(row)) for row in rows])
 
     @property
     def bands(self) -> tuple[str, ...]:  # pragma: no cover - abstract
@@ -205,23 +269,11 @@ class TableLightCurveSource(LightCurveSource):
         if not 0 <= row < self._n_rows:
             raise IndexError(f"row {row} is outside a catalogue of {self._n_rows} rows")
         idx = self.observation_rows(row)
-
-        def column(name: str | None, fill: float | str) -> np.ndarray:
-            if name is None:
-                return np.full(idx.size, fill)
-            col = self.table[name][idx]
-            if hasattr(col, "filled"):
-                col = col.filled(fill)
-            col = np.asarray(col)
-            if col.dtype.kind == "S":  # a memory-mapped FITS string column
-                col = np.char.rstrip(np.char.decode(col, "ascii", "replace"))
-            return col
-
         return LightCurve(
-            time=column(self.time_col, np.nan).astype(np.float64),
-            value=column(self.value_col, np.nan).astype(np.float64),
-            error=column(self.error_col, np.nan).astype(np.float64),
-            band=column(self.band_col, "").astype(str),
+            time=self._column(self.time_col, idx, np.nan).astype(np.float64),
+            value=self._column(self.value_col, idx, np.nan).astype(np.float64),
+            error=self._column(self.error_col, idx, np.nan).astype(np.float64),
+            band=self._column(self.band_col, idx, "").astype(str),
             time_format=self.time_format,
             value_name=self.value_col,
             value_unit=self.value_unit,
@@ -229,6 +281,75 @@ class TableLightCurveSource(LightCurveSource):
             time_offset_jd=self.time_offset_jd,
             time_scale=self.time_scale,
         )
+
+    def get_many(self, rows: Sequence[int] | np.ndarray) -> ConcatenatedLightCurves:
+        """As :meth:`LightCurveSource.get_many`, vectorised: all the rows'
+        observations are gathered at once, put in time order within each object by
+        one stable sort (NaN times last, as :meth:`observation_rows`), and each
+        column is indexed once, at those observations only.
+
+        Raises
+        ------
+        IndexError
+            If a row is outside the catalogue.
+        """
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= self._n_rows):
+            bad = rows[(rows < 0) | (rows >= self._n_rows)][0]
+            raise IndexError(f"row {bad} is outside a catalogue of {self._n_rows} rows")
+        start = self._start[rows]
+        lengths = self._stop[rows] - start
+        offsets = np.zeros(rows.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        owner = np.repeat(np.arange(rows.size), lengths)
+        # Position k of object i is observation start[i] + k of the grouped order.
+        pos = np.arange(offsets[-1], dtype=np.int64) + np.repeat(start - offsets[:-1], lengths)
+        idx = pos if self._order is None else self._order[pos]
+        # The same sort key as observation_rows: the stored times (not NaN-filled).
+        time = self.table[self.time_col][idx]
+        order = time_order(np.asarray(time), owner)
+        if order is not None:
+            idx, time = idx[order], time[order]
+        return ConcatenatedLightCurves(
+            time=_filled(time, np.nan).astype(np.float64),
+            value=self._column(self.value_col, idx, np.nan).astype(np.float64),
+            error=self._column(self.error_col, idx, np.nan).astype(np.float64),
+            band=self._column(self.band_col, idx, "").astype(str),
+            offsets=offsets,
+            is_magnitude=np.full(rows.size, self.is_magnitude, dtype=bool),
+        )
+
+    def _column(self, name: str | None, idx: np.ndarray, fill: float | str) -> np.ndarray:
+        """Column ``name`` at table rows ``idx`` (all ``fill`` when there is no such
+        column); only those rows are read, since columns may be memory-mapped."""
+        if name is None:
+            return np.full(idx.size, fill)
+        return _filled(self.table[name][idx], fill)
+
+
+def time_order(time: np.ndarray, owner: np.ndarray) -> np.ndarray | None:
+    """The stable sort of ``time`` (shape (P,)) within each object, NaN last, as
+    ``np.lexsort((time, owner))``, for points grouped by object (``owner`` (P,)
+    non-decreasing); None when they are in that order already (checked first, in
+    one pass: light curves are usually stored in time order)."""
+    if time.size < 2:
+        return None
+    later = time[1:]
+    in_order = (later >= time[:-1]) | np.isnan(later) if time.dtype.kind == "f" \
+        else later >= time[:-1]
+    if np.all(in_order | (owner[1:] != owner[:-1])):
+        return None
+    return np.lexsort((time, owner))
+
+
+def _filled(col, fill: float | str) -> np.ndarray:
+    """``col`` as a plain array: masked entries ``fill``, FITS bytes decoded to str."""
+    if hasattr(col, "filled"):
+        col = col.filled(fill)
+    col = np.asarray(col)
+    if col.dtype.kind == "S":  # a memory-mapped FITS string column
+        col = np.char.rstrip(np.char.decode(col, "ascii", "replace"))
+    return col
 
 
 def _group_by_id(obs_ids: np.ndarray, object_ids: np.ndarray, chunk: int = 1 << 22

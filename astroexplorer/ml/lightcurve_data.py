@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..core.errors import UserError
-from ..core.lightcurves import LightCurveSource
+from ..core.lightcurves import LightCurveSource, time_order
 
 __all__ = ["LightCurveBatch", "MIN_POINTS", "RaggedLightCurves", "band_index_of",
            "check_lightcurves", "read_lightcurves"]
@@ -153,32 +153,108 @@ def _stratified(m: int, length: int, rng: np.random.Generator) -> np.ndarray:
     return np.minimum(((np.arange(length) + u) * (m / length)).astype(np.int64), m - 1)
 
 
-def _normalise(value: np.ndarray, error: np.ndarray, band: np.ndarray, is_magnitude: bool
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """One object's ``(value, error, level, centre, scale)`` (see the module notes):
-    arrays of shape (M,) for ``band`` codes (M,), then two floats."""
-    good_err = np.isfinite(error) & (error > 0)
-    med_err = float(np.median(error[good_err])) if good_err.any() else np.nan
-    if is_magnitude:
-        x, ex = -value, error
-    else:
-        spread = _MAD_TO_SIGMA * float(np.median(np.abs(value - np.median(value))))
-        f0 = med_err if np.isfinite(med_err) else spread
-        if not f0 > 0:
-            f0 = max(float(np.median(np.abs(value))), 1.0)
-        x = np.arcsinh(value / f0)
-        ex = error / np.sqrt(value ** 2 + f0 ** 2)
-        good = np.isfinite(ex) & (ex > 0)
-        med_err = float(np.median(ex[good])) if good.any() else np.nan
-    centre = float(np.median(x))
-    band_median = np.array([np.median(x[band == k]) if np.any(band == k) else 0.0
-                            for k in range(int(band.max()) + 1)])
-    resid = x - band_median[band]
-    mad = _MAD_TO_SIGMA * float(np.median(np.abs(resid)))
-    scale = max(mad, med_err if np.isfinite(med_err) else 0.0, _SCALE_FLOOR)
+def _segment_median(values: np.ndarray, segment: np.ndarray, n: int) -> np.ndarray:
+    """Median of ``values`` (shape (P,)) within each of ``n`` segments, shape (n,).
+
+    ``segment`` (shape (P,), int, in ``0..n-1``, any order) names each value's
+    segment. The same as ``np.median`` of each segment's values: the middle value,
+    or the mean of the two middle ones for an even count; NaN if the segment holds
+    a NaN, and NaN for an empty segment.
+
+    Vectorised: the segments are laid out as the rows of NaN-padded matrices, one
+    per power-of-two width (so a few long segments cost no memory for the many
+    short ones), and each matrix is sorted along its rows.
+    """
+    count = np.bincount(segment, minlength=n)
+    out = np.full(n, np.nan)
+    if values.size == 0:
+        return out
+    if np.any(segment[1:] < segment[:-1]):
+        # Group the segments; the order within one does not matter, it is sorted below.
+        order = np.argsort(segment, kind="stable")  # fast on nearly sorted segments
+        values, segment = values[order], segment[order]
+    slot = np.arange(values.size) - (np.cumsum(count) - count)[segment]
+    width_class = np.zeros(n, dtype=np.int64)
+    width_class[count > 0] = np.ceil(np.log2(count[count > 0])).astype(np.int64)
+    width_class += (1 << width_class) < count  # should log2 round down
+    point_class = width_class[segment]
+    row = np.zeros(n, dtype=np.int64)  # of each segment in its matrix
+    for w in np.unique(width_class[count > 0]):
+        segs = np.flatnonzero((width_class == w) & (count > 0))
+        row[segs] = np.arange(segs.size)
+        mine = point_class == w
+        padded = np.full((segs.size, 1 << int(w)), np.nan)
+        padded[row[segment[mine]], slot[mine]] = values[mine]
+        padded.sort(axis=1)  # NaN last: padding, and any NaN of the segment itself
+        c, r = count[segs], np.arange(segs.size)
+        lo, hi = padded[r, (c - 1) // 2], padded[r, c // 2]
+        # np.median: the mean of the middle value(s); of one, the value itself.
+        med = np.where(c % 2 == 1, lo, (lo + hi) / 2)
+        med[np.isnan(padded[r, c - 1])] = np.nan  # the segment holds a NaN
+        out[segs] = med
+    return out
+
+
+def _normalised(value: np.ndarray, error: np.ndarray, owner: np.ndarray, group: np.ndarray,
+                is_magnitude: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The normalisation of the module notes, for all objects at once.
+
+    ``value``, ``error`` (shape (P,)) are the finite-time, finite-value points of
+    ``n = is_magnitude.size`` objects; ``owner`` (P,) the object of each point and
+    ``group`` (P,) a number for each (object, band) pair. Returns per point
+    ``(value, error, level)``, then per object ``(centre, scale)`` (shape (n,); NaN
+    for an object with no points).
+    """
+    n = is_magnitude.size
+    good = np.isfinite(error) & (error > 0)
+    med_err = _segment_median(error[good], owner[good], n)
+    x, ex = -value, error
+    flux = ~is_magnitude[owner]
+    if flux.any():
+        v, e, o = value[flux], error[flux], owner[flux]
+        spread = _MAD_TO_SIGMA * _segment_median(
+            np.abs(v - _segment_median(v, o, n)[o]), o, n)
+        f0 = np.where(np.isfinite(med_err), med_err, spread)
+        fallback = _segment_median(np.abs(v), o, n)
+        fallback = np.where(1.0 > fallback, 1.0, fallback)  # max(median |v|, 1.0)
+        f0 = np.where(f0 > 0, f0, fallback)
+        # f0 ** 2 as Python floats compute it (C pow, which is not always f0 * f0),
+        # for the flux objects only.
+        f0_sq = np.full(n, np.nan)
+        objects = np.flatnonzero(~is_magnitude & (np.bincount(o, minlength=n) > 0))
+        f0_sq[objects] = (f0[objects].astype(object) ** 2).astype(np.float64)
+        ex = ex.copy()  # x = -value is already a new array
+        x[flux] = np.arcsinh(v / f0[o])
+        ex[flux] = e / np.sqrt(v ** 2 + f0_sq[o])
+        good = flux & np.isfinite(ex) & (ex > 0)
+        flux_err = _segment_median(ex[good], owner[good], n)
+        med_err = np.where(is_magnitude, med_err, flux_err)
+    centre = _segment_median(x, owner, n)
+    band_median = _segment_median(x, group, int(group.max(initial=-1)) + 1)[group]
+    resid = x - band_median
+    mad = _MAD_TO_SIGMA * _segment_median(np.abs(resid), owner, n)
+    # max(mad, med_err or 0, floor) as Python's max does it (NaN mad stays NaN).
+    fill = np.where(np.isfinite(med_err), med_err, 0.0)
+    scale = np.where(fill > mad, fill, mad)
+    scale = np.where(_SCALE_FLOOR > scale, _SCALE_FLOOR, scale)
     # Points without a usable error get the object's median error (0 if none has one).
-    ex = np.where(np.isfinite(ex) & (ex > 0), ex, med_err if np.isfinite(med_err) else 0.0)
-    return resid / scale, ex / scale, band_median[band] - centre, centre, scale
+    ex = np.where(np.isfinite(ex) & (ex > 0), ex, fill[owner])
+    return resid / scale[owner], ex / scale[owner], band_median - centre[owner], centre, scale
+
+
+def _factorise(names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of the str array ``names`` (shape (P,)), in some order,
+    and the index of each value among them (shape (P,), int64)."""
+    if names.size and names.dtype.itemsize == 4 and names.dtype.isnative:
+        # One character each (band names "g", "r"...): count code points, no sort.
+        points = names.view(np.uint32)
+        present = np.flatnonzero(np.bincount(points))
+        index = np.zeros(present[-1] + 1, dtype=np.int64)
+        index[present] = np.arange(present.size)
+        return present.astype(np.uint32).view(names.dtype), index[points]
+    distinct, inverse = np.unique(names, return_inverse=True)
+    return distinct, inverse.reshape(-1)
 
 
 def read_lightcurves(source: LightCurveSource, rows: Sequence[int] | np.ndarray,
@@ -191,6 +267,12 @@ def read_lightcurves(source: LightCurveSource, rows: Sequence[int] | np.ndarray,
     ``max_length`` is sub-sampled to ``max_length`` points, one at random in each of
     ``max_length`` equal slices of its points (times are kept, never resampled);
     the choice depends only on ``seed`` and the row, so it is reproducible.
+
+    Vectorised: the source reads all rows at once
+    (:meth:`~astroexplorer.core.lightcurves.LightCurveSource.get_many`) and the
+    per-object statistics (medians) are computed for all objects together; only the
+    choice of points of the light curves longer than ``max_length`` loops over
+    those objects.
 
     Parameters
     ----------
@@ -206,47 +288,43 @@ def read_lightcurves(source: LightCurveSource, rows: Sequence[int] | np.ndarray,
     -------
     RaggedLightCurves
     """
-    rows = np.asarray(rows, dtype=np.int64)
-    parts: dict[str, list[np.ndarray]] = {"time": [], "value": [], "error": [], "band": [],
-                                          "level": []}
-    lengths = np.zeros(rows.size, dtype=np.int64)
-    centre = np.zeros(rows.size)
-    scale = np.ones(rows.size)
-    for i, row in enumerate(rows):
-        lc = source.get(int(row))
-        t = np.asarray(lc.time, dtype=np.float64)
-        v = np.asarray(lc.value, dtype=np.float64)
-        keep = np.isfinite(t) & np.isfinite(v)
-        if not keep.any():
-            continue
-        t, v = t[keep], v[keep]
-        e = np.asarray(lc.error, dtype=np.float64)[keep]
-        band = np.asarray(lc.band).astype(str)[keep]
-        order = np.argsort(t, kind="stable")
-        if order.size > max_length:
-            order = order[_stratified(order.size, max_length,
-                                      np.random.default_rng((seed, int(row))))]
-        t, v, e, band = t[order], v[order], e[order], band[order]
-        names, inverse = np.unique(band, return_inverse=True)
-        codes = np.array([band_index.get(str(nm), 0) for nm in names], dtype=np.int16)
-        x, ex, level, centre[i], scale[i] = _normalise(v, e, inverse.reshape(-1),
-                                                       lc.is_magnitude)
-        parts["time"].append((t - t[0]).astype(np.float32))
-        parts["value"].append(x.astype(np.float32))
-        parts["error"].append(ex.astype(np.float32))
-        parts["band"].append(codes[inverse.reshape(-1)])
-        parts["level"].append(level.astype(np.float32))
-        lengths[i] = t.size
-    offsets = np.zeros(rows.size + 1, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    n = rows.size
+    curves = source.get_many(rows)
+    owner = np.repeat(np.arange(n), curves.lengths)
+    keep = np.isfinite(curves.time) & np.isfinite(curves.value)
+    owner, t = owner[keep], curves.time[keep]
+    # Time order within each object (stable: ties keep the source's order).
+    take = np.flatnonzero(keep)
+    order = time_order(t, owner)
+    if order is not None:
+        take = take[order]
+    count = np.bincount(owner, minlength=n)
+    start = np.cumsum(count) - count
+    lengths = np.minimum(count, max_length)
+    offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-
-    def cat(name: str, dtype: type) -> np.ndarray:
-        return np.concatenate(parts[name]).astype(dtype, copy=False) if parts[name] else \
-            np.zeros(0, dtype)
-
-    return RaggedLightCurves(cat("time", np.float32), cat("value", np.float32),
-                             cat("error", np.float32), cat("band", np.int16),
-                             cat("level", np.float32), offsets, centre, scale)
+    # Point k of object i is its k-th in time order, except in long light curves.
+    pos = np.arange(offsets[-1], dtype=np.int64) + np.repeat(start - offsets[:-1], lengths)
+    for i in np.flatnonzero(count > max_length):
+        pos[offsets[i]:offsets[i + 1]] = start[i] + _stratified(
+            int(count[i]), max_length, np.random.default_rng((seed, int(rows[i]))))
+    take = take[pos]
+    owner = np.repeat(np.arange(n), lengths)
+    t, v, e = curves.time[take], curves.value[take], curves.error[take]
+    names, name_code = _factorise(curves.band[take])
+    codes = np.array([band_index.get(str(nm), 0) for nm in names], dtype=np.int16)
+    group = owner * names.size + name_code  # each (object, band name) pair
+    if names.size > 16:  # number only the pairs present, not n * names.size
+        group = np.unique(group, return_inverse=True)[1].reshape(-1)
+    x, ex, level, centre, scale = _normalised(v, e, owner, group, curves.is_magnitude)
+    has = lengths > 0
+    centre = np.where(has, centre, 0.0)
+    scale = np.where(has, scale, 1.0)
+    first = t[offsets[:-1][has]]
+    return RaggedLightCurves((t - np.repeat(first, lengths[has])).astype(np.float32),
+                             x.astype(np.float32), ex.astype(np.float32), codes[name_code],
+                             level.astype(np.float32), offsets, centre, scale)
 
 
 def band_index_of(source: LightCurveSource) -> dict[str, int]:
