@@ -36,6 +36,9 @@ __all__ = ["CHECKPOINT_FORMAT", "Trainer", "check_train_rows", "embed_in_batches
 #: Written in every checkpoint's header; a file without it is not ours.
 CHECKPOINT_FORMAT = "astroexplorer-checkpoint-1"
 _WEIGHT_DECAY = 1e-4
+#: A long epoch is also checkpointed mid-way at least this often (seconds), so that a
+#: crash loses at most this much training.
+CHECKPOINT_INTERVAL_S = 600.0
 
 
 def check_train_rows(rows: Any, n: int, label: str) -> np.ndarray:
@@ -139,8 +142,9 @@ class Trainer:
         JSON-able description of the run (method, options, data fingerprint). A
         checkpoint resumes only a run with the same identity.
     checkpoint : str or Path, optional
-        Where to write the checkpoint (``.safetensors``) after each epoch and when
-        the run is cancelled (closed) between two batches.
+        Where to write the checkpoint (``.safetensors``) after each epoch, when the
+        run is cancelled (closed) between two batches, and mid-epoch every
+        ``checkpoint_interval_s`` seconds (a crash loses at most that much).
     resume : bool
         Continue from ``checkpoint`` if it exists (its identity must match).
     rng : numpy Generator
@@ -154,6 +158,7 @@ class Trainer:
         lr: float, total_steps: int, identity: dict, rng: np.random.Generator,
         torch_generator: torch.Generator, checkpoint: str | Path | None = None,
         resume: bool = False, weight_decay: float = _WEIGHT_DECAY,
+        checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
     ) -> None:
         self.modules = modules
         self.device = device
@@ -167,6 +172,7 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
             self.optimizer, T_max=max(total_steps, 1), eta_min=lr * 0.01)
         self.weight_decay = weight_decay
+        self.checkpoint_interval_s = checkpoint_interval_s
         self.epoch_losses: list[float] = []
         self.start_epoch = 0
         self.resumed_from: str | None = None
@@ -234,7 +240,7 @@ class Trainer:
         UserError
             When a loss is not finite (diverged training).
         """
-        t_start = time.perf_counter()
+        t_start = last_save = time.perf_counter()
         done_steps = 0
         for epoch in range(self.start_epoch, epochs):
             for module in self.modules.values():
@@ -260,19 +266,24 @@ class Trainer:
                 metrics = {"epoch": float(epoch + 1), "loss": loss,
                            "objects_per_s": seen / max(now - t0, 1e-9), "eta_s": eta}
                 metrics["images_per_s"] = metrics["objects_per_s"]
+                partial = (seen, n_batches, loss_sum, now - t0)
+                if self.checkpoint is not None and self._order is not None \
+                        and now - last_save >= self.checkpoint_interval_s:
+                    self._save(self.checkpoint, epoch, partial)
+                    last_save = now
                 try:
                     yield Progress(step, total, f"epoch {epoch + 1}/{epochs}, loss {loss:.4f}",
                                    metrics)
                 except GeneratorExit:  # cancelled: keep what this epoch has trained
                     if self.checkpoint is not None and self._order is not None:
-                        self.train_seconds += time.perf_counter() - t0
-                        self._save(self.checkpoint, epoch, (seen, n_batches, loss_sum))
+                        self._save(self.checkpoint, epoch, partial)
                     raise
             self._order = None
             self.epoch_losses.append(loss_sum / max(n_batches, 1))
             self.train_seconds += time.perf_counter() - t0
             if self.checkpoint is not None:
                 self._save(self.checkpoint, epoch + 1)
+                last_save = time.perf_counter()
         for module in self.modules.values():
             module.eval()
 
@@ -285,11 +296,12 @@ class Trainer:
                 "resumed_from_epoch": self.start_epoch if self.resumed_from else None}
 
     # -- checkpoints ----------------------------------------------------------------
-    def _save(self, path: Path, epochs_done: int, partial: tuple[int, int, float] | None = None
-              ) -> None:
+    def _save(self, path: Path, epochs_done: int,
+              partial: tuple[int, int, float, float] | None = None) -> None:
         """Write the run's state after ``epochs_done`` whole epochs and, mid-epoch,
         ``partial`` = (objects trained on from this epoch's order, batches of the
-        epoch so far, their loss sum)."""
+        epoch so far, their loss sum, seconds spent on them since this run started
+        or resumed the epoch)."""
         from safetensors.torch import save_file
 
         tensors: dict[str, torch.Tensor] = {}
@@ -309,7 +321,8 @@ class Trainer:
         tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
         meta = {
             "format": CHECKPOINT_FORMAT, "identity": self.identity, "epochs_done": epochs_done,
-            "epoch_losses": self.epoch_losses, "train_seconds": self.train_seconds,
+            "epoch_losses": self.epoch_losses,
+            "train_seconds": self.train_seconds + (partial[3] if partial else 0.0),
             "param_groups": _jsonable(opt_state["param_groups"]),
             "scheduler": _jsonable(self.scheduler.state_dict()),
             "rng_numpy": _jsonable(self.rng.bit_generator.state),

@@ -11,9 +11,11 @@ N_ROWS, BATCH, EPOCHS = 50, 10, 3
 STEPS = N_ROWS // BATCH
 
 
-def _run(checkpoint, cancel_after: int | None = None, resume: bool = False):
+def _run(checkpoint, cancel_after: int | None = None, resume: bool = False,
+         crash_at: int | None = None, interval_s: float = 600.0):
     """A toy regression trained 3 epochs of 5 batches; closed (as Cancel does) after
-    ``cancel_after`` batches. Returns the trainer, the model and the progress reports."""
+    ``cancel_after`` batches, or crashing in batch ``crash_at``. Returns the trainer,
+    the model and the progress reports."""
     torch.manual_seed(0)
     model = nn.Linear(4, 1)
     x = torch.randn(N_ROWS, 4, generator=torch.Generator().manual_seed(1))
@@ -22,7 +24,8 @@ def _run(checkpoint, cancel_after: int | None = None, resume: bool = False):
     trainer = Trainer({"model": model}, model.parameters(), torch.device("cpu"), lr=0.05,
                       total_steps=EPOCHS * STEPS, identity={"toy": 1},
                       rng=np.random.default_rng(3), torch_generator=gen,
-                      checkpoint=checkpoint, resume=resume)
+                      checkpoint=checkpoint, resume=resume, checkpoint_interval_s=interval_s)
+    steps = []
 
     def batches(epoch):
         order = trainer.epoch_order(np.arange(N_ROWS))
@@ -30,6 +33,9 @@ def _run(checkpoint, cancel_after: int | None = None, resume: bool = False):
             yield BATCH, order[i:i + BATCH]
 
     def step(rows):
+        steps.append(rows)
+        if len(steps) == crash_at:
+            raise RuntimeError("power cut")
         noise = 0.1 * torch.randn(rows.size, 1, generator=gen)  # the run's generator is used
         return trainer.step(((model(x[rows]) - y[rows] - noise) ** 2).mean())
 
@@ -75,3 +81,15 @@ def test_an_uninterrupted_run_leaves_an_end_of_epoch_checkpoint(tmp_path):
     info = read_checkpoint_info(ckpt)
     assert info["epochs_done"] == EPOCHS and info["epoch_partial"] is None
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_a_crash_mid_epoch_loses_only_the_batches_since_the_last_interval_checkpoint(tmp_path):
+    whole, whole_model, _ = _run(None)
+    ckpt = tmp_path / "run.safetensors"
+    with pytest.raises(RuntimeError, match="power cut"):
+        _run(ckpt, crash_at=8, interval_s=0.0)  # checkpointed after every batch
+    assert read_checkpoint_info(ckpt)["epoch_partial"]["batches"] == 2  # batches 6, 7
+    resumed, model, reports = _run(ckpt, resume=True)
+    assert reports[0].step == 8
+    assert resumed.epoch_losses == whole.epoch_losses
+    assert torch.equal(model.weight, whole_model.weight)
