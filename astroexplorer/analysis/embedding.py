@@ -60,7 +60,8 @@ METHOD_PARAMETERS: dict[str, dict[str, tuple]] = {
                                                "(rises to 1 by a cosine)")},
     "autoencoder": {"augment": (True, False, True, "reconstruct a randomly rotated and "
                                                  "flipped view (else the cutout itself)")},
-    "vae": {"beta": (1e-3, 0.0, 10.0, "weight of the KL term"),
+    "vae": {"beta": (1e-4, 0.0, 10.0, "weight of the KL term (lower: sharper "
+                                             "embedding, less regular latent space)"),
             "augment": (True, False, True, "reconstruct a randomly rotated and flipped view "
                                            "(else the cutout itself)")},
     "lc_features": {
