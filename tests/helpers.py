@@ -13,7 +13,7 @@ from astroexplorer.core.lightcurves import LightCurve, LightCurveSource
 from astroexplorer.jobs.base import Cancelled, CancelToken, run_sync
 
 __all__ = ["make_small_catalogue", "fitsverify_errors", "ListLightCurveSource", "cancel_at",
-           "assert_resumed_as_uninterrupted"]
+           "assert_resumed_as_uninterrupted", "room_for_half"]
 
 
 class ListLightCurveSource(LightCurveSource):
@@ -62,6 +62,13 @@ def assert_resumed_as_uninterrupted(whole, resumed, reports, cancelled) -> None:
     assert resumed.config["resumed_from_epoch"] == 1
     assert resumed.config["epoch_losses"] == whole.config["epoch_losses"]
     assert np.array_equal(resumed.vectors, whole.vectors)
+
+
+def room_for_half(size, dev, trial, label, what):
+    """What ``fit_batch_size`` answers on a GPU with room for half the batch (no GPU
+    here): the real one-step memory trial runs, on the CPU, at half the size."""
+    trial(size // 2)
+    return size // 2
 
 
 def make_small_catalogue(n: int = 40, seed: int = 0) -> Catalogue:

@@ -35,6 +35,8 @@ from .training import (
     Trainer,
     check_train_rows,
     embed_in_batches,
+    fit_batch_size,
+    memory_trial,
     plan_epochs,
     recorded_options,
     resolve_options,
@@ -336,6 +338,8 @@ def train_image_embedding(images: ImageSource, method: ImageMethod, **options) -
     Options are :data:`COMMON_IMAGE_OPTIONS` plus ``method.options``:
 
     - ``epochs``, ``batch_size``: passes over the training rows, objects per batch.
+      On a GPU a batch size whose training step does not fit in its memory is
+      halved until one does (the config then records ``batch_size_requested``).
     - ``dim``, ``width``, ``depth``: the representation size ``D`` and the
       :class:`SmallCNNEncoder`'s width and blocks per stage.
     - ``input_size``: side (pixels) cutouts are resampled to; None keeps their size.
@@ -406,18 +410,38 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
     for module in modules.values():
         module.to(dev, memory_format=memory_format)
     augment = method.augmentation(opts)
+    # Reads (in threads on a GPU), moves, normalises and resizes on the device.
+    loader = ImageBatches(images, scales, dev, size, memory_format)
+
+    def views_from(gen: torch.Generator) -> Callable[[torch.Tensor], torch.Tensor]:
+        def views(x: torch.Tensor) -> torch.Tensor:
+            out = torch.asinh(augment(torch.sinh(x), gen))
+            return out.contiguous(memory_format=memory_format)
+        return views
+
+    def trial(size: int) -> None:  # one step on the first rows, with its own randomness
+        method.generator = probe = run_generator(dev, seed)
+        with closing(loader([np.arange(min(size, n))])) as it:
+            method.batch_rows, x = next(it)
+        memory_trial(modules, lambda: method.loss(modules, x, views_from(probe), opts), dev)
+
+    fitted = fit_batch_size(bs, dev, trial, method.label, "cutouts")
+    if fitted != bs:
+        yield Progress(0, total, f"batches of {bs} do not fit in memory: using {fitted}")
+        opts = {**opts, "batch_size": fitted, "batch_size_requested": bs}
+        bs, rng = fitted, np.random.default_rng(seed)  # plan again, as from the start
+        train_rows, steps_per_epoch, train_steps, infer_chunks = plan_epochs(
+            n, opts, rng, bs * _INFER_BATCH_FACTOR)
+        total = train_steps + len(infer_chunks)
     gen = run_generator(dev, seed)
     method.generator = gen
+    views = views_from(gen)
     run_opts = recorded_options(opts)
     trainer = Trainer(
         modules, method.trainable(modules), dev, lr=float(opts["lr"]), total_steps=train_steps,
         identity={"method": method.name, "options": run_opts, "method_config": method.config(opts),
                   "data": fingerprint_images(images)},
         rng=rng, torch_generator=gen, checkpoint=opts["checkpoint"], resume=bool(opts["resume"]))
-
-    def views(x: torch.Tensor) -> torch.Tensor:
-        out = torch.asinh(augment(torch.sinh(x), gen))
-        return out.contiguous(memory_format=memory_format)
 
     def step(batch: tuple[np.ndarray, torch.Tensor]) -> float:
         method.batch_rows, x = batch
@@ -426,9 +450,6 @@ def _train(images: ImageSource, method: ImageMethod, opts: dict, dev: torch.devi
         value = trainer.step(loss)
         method.after_step(modules, trainer.scheduler.last_epoch / max(train_steps, 1), opts)
         return value
-
-    # Reads (in threads on a GPU), moves, normalises and resizes on the device.
-    loader = ImageBatches(images, scales, dev, size, memory_format)
 
     def batches(epoch: int) -> Iterator[tuple[int, torch.Tensor]]:
         perm = trainer.epoch_order(train_rows)

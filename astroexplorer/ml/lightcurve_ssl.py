@@ -44,6 +44,8 @@ from .training import (
     Trainer,
     check_train_rows,
     embed_in_batches,
+    fit_batch_size,
+    memory_trial,
     plan_epochs,
     recorded_options,
     resolve_options,
@@ -287,6 +289,8 @@ def train_lightcurve_embedding(lightcurves: LightCurveSource, method: LightCurve
     Options are :data:`COMMON_LIGHTCURVE_OPTIONS` plus ``method.options``:
 
     - ``epochs``, ``batch_size``: passes over the training rows, objects per batch.
+      On a GPU a batch size whose training step does not fit in its memory is
+      halved until one does (the config then records ``batch_size_requested``).
     - ``dim``: the representation size ``D``; ``width``, ``depth``: token / input
       layer size and transformer layers (the GRU has one layer of size ``dim``).
     - ``lr``: peak learning rate (AdamW, cosine); ``seed``: initialisation,
@@ -359,6 +363,20 @@ def _train(source: LightCurveSource, method: LightCurveMethod, opts: dict,
         modules = method.build(len(bands), opts)
     for module in modules.values():
         module.to(dev)
+
+    def trial(size: int) -> None:  # one step on the first rows, with its own randomness
+        batch = train.batch(np.arange(min(size, n_train))).to(dev)
+        memory_trial(modules, lambda: method.loss(modules, batch, run_generator(dev, seed), opts),
+                     dev)
+
+    fitted = fit_batch_size(bs, dev, trial, method.label, "light curves")
+    if fitted != bs:
+        yield Progress(step0, total, f"batches of {bs} do not fit in memory: using {fitted}")
+        opts = {**opts, "batch_size": fitted, "batch_size_requested": bs}
+        bs, rng = fitted, np.random.default_rng(seed)  # plan again, as from the start
+        train_rows, steps_per_epoch, train_steps, infer_chunks = plan_epochs(
+            n, opts, rng, bs * _INFER_BATCH_FACTOR)
+        total = step0 + train_steps + len(infer_chunks)
     gen = run_generator(dev, seed)
     run_opts = recorded_options(opts)
     trainer = Trainer(

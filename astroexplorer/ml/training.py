@@ -11,6 +11,7 @@ matching inference loop.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -29,9 +30,9 @@ from ..core.errors import UserError
 from ..jobs.base import Progress
 from .device import describe_device
 
-__all__ = ["CHECKPOINT_FORMAT", "Trainer", "check_train_rows", "embed_in_batches",
-           "plan_epochs", "read_checkpoint_info", "recorded_options", "resolve_options",
-           "run_generator"]
+__all__ = ["CHECKPOINT_FORMAT", "Trainer", "autocast_for", "check_train_rows", "embed_in_batches",
+           "fit_batch_size", "memory_trial", "plan_epochs", "read_checkpoint_info",
+           "recorded_options", "resolve_options", "run_generator"]
 
 #: Written in every checkpoint's header; a file without it is not ours.
 CHECKPOINT_FORMAT = "astroexplorer-checkpoint-1"
@@ -103,6 +104,76 @@ def _amp_dtype(dev: torch.device) -> torch.dtype | None:
     if dev.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def autocast_for(dev: torch.device) -> AbstractContextManager:
+    """Mixed precision on CUDA (bf16 where supported, else fp16); nothing elsewhere."""
+    dtype = _amp_dtype(dev)
+    return nullcontext() if dtype is None else torch.autocast(dev.type, dtype=dtype)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says an accelerator ran out of memory (CUDA raises
+    ``torch.OutOfMemoryError``; MPS a RuntimeError saying so)."""
+    return isinstance(exc, torch.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc))
+
+
+def _release_memory(dev: torch.device) -> None:
+    gc.collect()
+    if dev.type == "cuda" and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    elif dev.type == "mps" and torch.backends.mps.is_available():
+        torch.mps.empty_cache()
+
+
+def memory_trial(modules: dict[str, nn.Module], loss: Callable[[], torch.Tensor],
+                 dev: torch.device) -> None:
+    """One forward pass of ``loss()`` (mixed precision as in training) and its backward
+    pass, to see that a batch fits in memory; the modules are left as they were
+    (parameters, buffers such as BatchNorm statistics, no gradients)."""
+    saved = {name: {k: v.detach().clone() for k, v in m.state_dict().items()}
+             for name, m in modules.items()}
+    try:
+        with autocast_for(dev):
+            value = loss()
+        value.backward()
+    finally:
+        value = None
+        for name, module in modules.items():
+            module.load_state_dict(saved[name])
+            module.zero_grad(set_to_none=True)
+
+
+def fit_batch_size(batch_size: int, dev: torch.device, trial: Callable[[int], None],
+                   label: str, what: str) -> int:
+    """The training batch size for ``dev``: ``batch_size`` if ``trial(batch_size)``
+    (one training step's forward and backward pass on that many objects, e.g. with
+    :func:`memory_trial`) fits in the accelerator's memory, else the first of
+    ``batch_size / 2``, ``/ 4``... (at least 2) that does. On the CPU, ``batch_size``,
+    untried.
+
+    Raises
+    ------
+    UserError
+        When not even a batch of 2 ``what`` fits.
+    """
+    if dev.type == "cpu":
+        return batch_size
+    size = batch_size
+    while True:
+        try:
+            trial(size)
+            return size
+        except RuntimeError as exc:  # torch.OutOfMemoryError is a RuntimeError
+            if not _out_of_memory(exc):
+                raise
+        _release_memory(dev)  # outside the except: the traceback no longer holds tensors
+        if size <= 2:
+            raise UserError(
+                f"{label}: the {describe_device(dev)} ran out of memory even with batches "
+                f"of 2 {what}. Choose a smaller width, depth or input size, or the CPU.")
+        size = max(2, size // 2)
 
 
 def _jsonable(value: Any) -> Any:
@@ -188,9 +259,7 @@ class Trainer:
     # -- one step ---------------------------------------------------------------
     def autocast(self) -> AbstractContextManager:
         """Mixed precision on CUDA (bf16, or fp16 with loss scaling); nothing elsewhere."""
-        if self.amp_dtype is None:
-            return nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+        return autocast_for(self.device)
 
     @property
     def amp(self) -> str:

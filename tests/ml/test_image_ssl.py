@@ -8,7 +8,7 @@ from astroexplorer.core.errors import UserError
 from astroexplorer.core.images import ArrayImageSource, ImageSource
 from astroexplorer.jobs.base import Cancelled, CancelToken, Progress, run_sync
 from astroexplorer.ml.image_ssl import simclr_job
-from tests.helpers import assert_resumed_as_uninterrupted, cancel_at
+from tests.helpers import assert_resumed_as_uninterrupted, cancel_at, room_for_half
 
 # Small and fast: the whole module runs in seconds on two CPU cores.
 FAST = {"batch_size": 32, "dim": 16, "width": 8}
@@ -220,3 +220,18 @@ def test_input_size_and_depth_configure_the_encoder(data):
         simclr_job(src, input_size=8)
     with pytest.raises(UserError, match="no option colour_jitter"):
         simclr_job(src, colour_jitter=True)
+
+
+def test_a_batch_size_too_big_for_the_gpu_is_halved_without_other_effect(data, monkeypatch):
+    from astroexplorer.ml import image_ssl
+
+    src = ArrayImageSource(data[0])
+    direct, _ = _run(src, epochs=2, batch_size=16)
+    monkeypatch.setattr(image_ssl, "fit_batch_size", room_for_half)
+    halved, reports = _run(src, epochs=2, batch_size=32)
+    assert halved.config["batch_size"] == 16 and halved.config["batch_size_requested"] == 32
+    assert any(r.message == "batches of 32 do not fit in memory: using 16" for r in reports)
+    assert sum(r.message.startswith("epoch") for r in reports) == 2 * 64 // 16
+    assert reports[-1].step == reports[-1].total
+    # The trial step left no trace: the same vectors as asking for 16 directly.
+    assert np.array_equal(halved.vectors, direct.vectors)

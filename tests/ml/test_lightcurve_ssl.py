@@ -15,7 +15,7 @@ from astroexplorer.ml.lightcurve_ssl import (
     lc_masked_job,
     lc_next_step_job,
 )
-from tests.helpers import assert_resumed_as_uninterrupted, cancel_at
+from tests.helpers import assert_resumed_as_uninterrupted, cancel_at, room_for_half
 from tests.ml.lightcurve_helpers import ListLightCurveSource, make_periodic_and_constant
 
 # Tiny and fast: the whole module runs in seconds on two CPU cores.
@@ -230,3 +230,16 @@ def test_one_mixed_precision_epoch_on_cuda(source, method):
     emb, _ = _run(method, source, epochs=1, device="cuda")
     assert emb.config["amp"] in ("bf16", "fp16")
     assert emb.vectors.shape == (48, 8) and np.isfinite(emb.vectors).all()
+
+
+def test_a_batch_size_too_big_for_the_gpu_is_halved_without_other_effect(source, monkeypatch):
+    from astroexplorer.ml import lightcurve_ssl
+
+    direct, _ = _run("lc_masked", source, epochs=2, batch_size=8)
+    monkeypatch.setattr(lightcurve_ssl, "fit_batch_size", room_for_half)
+    halved, reports = _run("lc_masked", source, epochs=2, batch_size=16)
+    assert halved.config["batch_size"] == 8 and halved.config["batch_size_requested"] == 16
+    assert any(r.message == "batches of 16 do not fit in memory: using 8" for r in reports)
+    assert sum(r.message.startswith("epoch") for r in reports) == 2 * 48 // 8
+    assert reports[-1].step == reports[-1].total
+    assert np.array_equal(halved.vectors, direct.vectors)

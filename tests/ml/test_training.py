@@ -5,7 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from astroexplorer.ml.training import Trainer, read_checkpoint_info
+from astroexplorer.core.errors import UserError
+from astroexplorer.ml.encoders import ProjectionHead, SmallCNNEncoder
+from astroexplorer.ml.training import Trainer, fit_batch_size, memory_trial, read_checkpoint_info
 
 N_ROWS, BATCH, EPOCHS = 50, 10, 3
 STEPS = N_ROWS // BATCH
@@ -93,3 +95,52 @@ def test_a_crash_mid_epoch_loses_only_the_batches_since_the_last_interval_checkp
     assert reports[0].step == 8
     assert resumed.epoch_losses == whole.epoch_losses
     assert torch.equal(model.weight, whole_model.weight)
+
+
+# -- a batch size that fits the accelerator's memory ----------------------------------
+# No GPU runs here: the trials below raise the error CUDA raises when a batch does not
+# fit (torch.OutOfMemoryError), as a GPU with room for at most 40 objects would.
+
+def _gpu_with_room_for(limit: int, tried: list[int]):
+    def trial(size: int) -> None:
+        tried.append(size)
+        if size > limit:
+            raise torch.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {size} MiB")
+    return trial
+
+
+def test_the_batch_size_is_halved_until_a_step_fits():
+    tried: list[int] = []
+    size = fit_batch_size(128, torch.device("mps"), _gpu_with_room_for(40, tried), "SimCLR",
+                          "cutouts")
+    assert size == 32 and tried == [128, 64, 32]
+
+
+def test_the_cpu_keeps_the_batch_size_untried():
+    tried: list[int] = []
+    assert fit_batch_size(128, torch.device("cpu"), _gpu_with_room_for(0, tried), "x", "y") == 128
+    assert tried == []
+
+
+def test_no_batch_that_fits_is_a_user_error_and_other_errors_pass_through():
+    with pytest.raises(UserError, match="ran out of memory even with batches of 2 cutouts"):
+        fit_batch_size(16, torch.device("mps"), _gpu_with_room_for(1, []), "SimCLR", "cutouts")
+
+    def broken(size: int) -> None:
+        raise RuntimeError("a bug, not memory")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        fit_batch_size(16, torch.device("mps"), broken, "SimCLR", "cutouts")
+
+
+def test_a_memory_trial_leaves_the_networks_as_they_were():
+    torch.manual_seed(0)
+    modules = {"encoder": SmallCNNEncoder(3, dim=8, width=4), "head": ProjectionHead(8, 16, 4)}
+    before = {name: {k: v.clone() for k, v in m.state_dict().items()} for name, m in modules.items()}
+    x = torch.randn(6, 3, 16, 16)
+    memory_trial(modules, lambda: modules["head"](modules["encoder"](x)).pow(2).mean(),
+                 torch.device("cpu"))
+    for name, module in modules.items():
+        after = module.state_dict()
+        assert all(torch.equal(after[k], v) for k, v in before[name].items())  # BatchNorm too
+        assert all(p.grad is None for p in module.parameters())
