@@ -4,9 +4,10 @@ A :class:`Trainer` owns the optimiser (AdamW), the cosine learning-rate schedule
 mixed precision on CUDA, the shuffling of each epoch, the epoch loop with its
 progress reports, the check for a diverged loss, and checkpoints: written with
 safetensors (tensors plus a JSON header, never pickle) atomically at the end of
-every epoch and when the run is cancelled mid-epoch, and read back to resume a run
-that was cancelled or crashed from the last batch it trained. :func:`embed_in_batches` is the
-matching inference loop.
+every epoch, every 10 minutes within one and when the run is cancelled, and read
+back to resume a cancelled or crashed run from the batch after the last it trained.
+:func:`fit_batch_size` picks a batch size that fits an accelerator's memory, and
+:func:`embed_in_batches` is the matching inference loop.
 """
 
 from __future__ import annotations
@@ -299,8 +300,9 @@ class Trainer:
 
         ``batches(epoch)`` yields ``(n_objects, batch)``, taking its rows in the
         order of :meth:`epoch_order`; ``train_step(batch)`` returns the batch's loss.
-        A checkpoint is written after each epoch, and when the generator is closed
-        (Cancel) after a batch: resuming from it trains the rest of that epoch. The
+        A checkpoint is written after each epoch, every ``checkpoint_interval_s``
+        within one, and when the generator is closed (Cancel) after a batch: resuming
+        from it trains the rest of that epoch. The
         ETA counts the remaining epochs plus embedding ``infer_objects`` objects at
         ``infer_cost`` of a training object each.
 
