@@ -57,8 +57,9 @@ def cancel_at(job, message_start: str):
 def assert_resumed_as_uninterrupted(whole, resumed, reports, cancelled) -> None:
     """``resumed`` (with its progress ``reports``) continued a 3-epoch run cancelled in
     epoch 2 at the report ``cancelled`` and gave exactly the uninterrupted run ``whole``."""
-    assert reports[1].message.startswith("epoch 2/3")  # epoch 1 was not trained again
-    assert reports[1].step == cancelled.step + 1  # nor the batches of epoch 2 before Cancel
+    assert reports[1].message.startswith("resuming ") and ": epoch 2/3, batch " in reports[1].message
+    assert reports[2].message.startswith("epoch 2/3")  # epoch 1 was not trained again
+    assert reports[2].step == cancelled.step + 1  # nor the batches of epoch 2 before Cancel
     assert resumed.config["resumed_from_epoch"] == 1
     assert resumed.config["epoch_losses"] == whole.config["epoch_losses"]
     assert np.array_equal(resumed.vectors, whole.vectors)

@@ -313,6 +313,12 @@ class Trainer:
         """
         t_start = last_save = time.perf_counter()
         done_steps = 0
+        if self.resumed_from is not None:  # say where training picks up
+            done = self.start_epoch * steps_per_epoch + (self._partial[0] if self._partial else 0)
+            epoch, batch = divmod(done, steps_per_epoch)
+            where = (f"epoch {epoch + 1}/{epochs}, batch {batch + 1}" if epoch < epochs
+                     else "training already done")
+            yield Progress(done, total, f"resuming {Path(self.resumed_from).name}: {where}")
         for epoch in range(self.start_epoch, epochs):
             for module in self.modules.values():
                 module.train()

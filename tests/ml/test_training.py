@@ -45,7 +45,7 @@ def _run(checkpoint, cancel_after: int | None = None, resume: bool = False,
     reports = []
     for p in fit:
         reports.append(p)
-        if len(reports) == cancel_after:
+        if sum(r.message.startswith("epoch") for r in reports) == cancel_after:
             fit.close()
             break
     return trainer, model, reports
@@ -60,8 +60,11 @@ def test_a_run_cancelled_after_any_batch_resumes_exactly_there(tmp_path, cancel_
     assert info["epochs_done"] == (cancel_after - 1) // STEPS
     assert info["epoch_partial"]["batches"] == (cancel_after - 1) % STEPS + 1
     resumed, model, reports = _run(ckpt, resume=True)
-    assert reports[0].step == cancel_after + 1  # no batch trained twice, none skipped
-    assert len(reports) == EPOCHS * STEPS - cancel_after
+    epoch, batch = divmod(cancel_after, STEPS)
+    assert reports[0].message == f"resuming run.safetensors: epoch {epoch + 1}/3, batch {batch + 1}"
+    assert reports[0].step == cancel_after
+    assert reports[1].step == cancel_after + 1  # no batch trained twice, none skipped
+    assert len(reports) - 1 == EPOCHS * STEPS - cancel_after
     assert resumed.epoch_losses == whole.epoch_losses
     assert torch.equal(model.weight, whole_model.weight) and torch.equal(model.bias, whole_model.bias)
 
@@ -72,7 +75,7 @@ def test_a_checkpoint_cancelled_twice_still_resumes_exactly(tmp_path):
     _run(ckpt, 3)
     _run(ckpt, 4, resume=True)  # cancelled again, in the next epoch
     resumed, model, reports = _run(ckpt, resume=True)
-    assert reports[0].step == 3 + 4 + 1
+    assert reports[1].step == 3 + 4 + 1
     assert resumed.epoch_losses == whole.epoch_losses
     assert torch.equal(model.weight, whole_model.weight)
 
@@ -83,6 +86,8 @@ def test_an_uninterrupted_run_leaves_an_end_of_epoch_checkpoint(tmp_path):
     info = read_checkpoint_info(ckpt)
     assert info["epochs_done"] == EPOCHS and info["epoch_partial"] is None
     assert not list(tmp_path.glob(".*tmp"))
+    _, _, reports = _run(ckpt, resume=True)  # e.g. cancelled while embedding
+    assert [r.message for r in reports] == ["resuming run.safetensors: training already done"]
 
 
 def test_a_crash_mid_epoch_loses_only_the_batches_since_the_last_interval_checkpoint(tmp_path):
@@ -92,7 +97,7 @@ def test_a_crash_mid_epoch_loses_only_the_batches_since_the_last_interval_checkp
         _run(ckpt, crash_at=8, interval_s=0.0)  # checkpointed after every batch
     assert read_checkpoint_info(ckpt)["epoch_partial"]["batches"] == 2  # batches 6, 7
     resumed, model, reports = _run(ckpt, resume=True)
-    assert reports[0].step == 8
+    assert reports[1].step == 8
     assert resumed.epoch_losses == whole.epoch_losses
     assert torch.equal(model.weight, whole_model.weight)
 
