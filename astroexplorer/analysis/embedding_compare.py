@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["knn_label_accuracy", "shared_neighbours"]
+__all__ = ["knn_label_accuracy", "knn_label_scores", "shared_neighbours"]
 
 
 def _standardised(vectors: np.ndarray) -> np.ndarray:
@@ -27,9 +27,10 @@ def _neighbours(x: np.ndarray, k: int) -> np.ndarray:
     return idx[~own].reshape(len(x), k)
 
 
-def knn_label_accuracy(vectors: np.ndarray, labels: np.ndarray, k: int = 10, sample: int = 5000,
-                       seed: int = 0) -> float:
-    """Leave-one-out accuracy of a k-nearest-neighbour vote predicting ``labels``.
+def knn_label_scores(vectors: np.ndarray, labels: np.ndarray, k: int = 10, sample: int = 5000,
+                     seed: int = 0) -> tuple[float, dict[str, float]]:
+    """Leave-one-out accuracy of a k-nearest-neighbour vote predicting ``labels``,
+    overall and within each class.
 
     Parameters
     ----------
@@ -43,9 +44,11 @@ def knn_label_accuracy(vectors: np.ndarray, labels: np.ndarray, k: int = 10, sam
 
     Returns
     -------
-    float
+    accuracy : float
         Fraction in [0, 1] of sampled objects whose label is the majority label of
         their ``k`` neighbours among the sample (ties go to the first label in sorted order).
+    by_class : dict of str to float
+        The same fraction among the sampled objects of each class, classes sorted.
 
     Raises
     ------
@@ -66,7 +69,15 @@ def knn_label_accuracy(vectors: np.ndarray, labels: np.ndarray, k: int = 10, sam
     idx = _neighbours(_standardised(vectors[rows]), k)
     votes = np.zeros((rows.size, classes.size), dtype=np.int64)
     np.add.at(votes, (np.repeat(np.arange(rows.size), k), codes[idx].ravel()), 1)
-    return float((votes.argmax(1) == codes).mean())
+    right = votes.argmax(1) == codes
+    by_class = {str(c): float(right[codes == i].mean()) for i, c in enumerate(classes)}
+    return float(right.mean()), by_class
+
+
+def knn_label_accuracy(vectors: np.ndarray, labels: np.ndarray, k: int = 10, sample: int = 5000,
+                       seed: int = 0) -> float:
+    """The overall accuracy of :func:`knn_label_scores`, a fraction in [0, 1]."""
+    return knn_label_scores(vectors, labels, k, sample, seed)[0]
 
 
 def shared_neighbours(a: np.ndarray, b: np.ndarray, k: int = 10, sample: int = 2000,

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..analysis import EMBEDDING_METHODS
 from ..analysis.embedding import embedding_data, embedding_parameters
-from ..analysis.embedding_compare import knn_label_accuracy, shared_neighbours
+from ..analysis.embedding_compare import knn_label_scores, shared_neighbours
 from ..core.catalogue import Catalogue, Embedding
 from ..core.session import Session
 from ..jobs.base import Progress
@@ -210,17 +210,23 @@ class EmbeddingsPanel(QWidget):
         label = self.label_combo.currentData()
         labels = np.asarray(catalogue.table[label]).astype(str) if catalogue and label else None
         for row, emb in enumerate(self.embeddings):
-            knn = ""
+            knn, tip = "", ""
             if labels is not None:
                 try:
-                    knn = f"{knn_label_accuracy(emb.vectors, labels):.3f}"
+                    accuracy, by_class = knn_label_scores(emb.vectors, labels)
                 except ValueError as exc:
                     knn = "\u2013"
                     self.table.setToolTip(str(exc))
+                else:
+                    knn = f"{accuracy:.3f}"
+                    tip = f"kNN accuracy within each {label}, worst first:\n" + "\n".join(
+                        f"{name}: {value:.3f}" for name, value in
+                        sorted(by_class.items(), key=lambda item: item[1]))
             shared = ""
             if shown is not None and shown.vectors.shape[0] == emb.vectors.shape[0]:
                 shared = "1.000" if emb is shown else f"{shared_neighbours(emb.vectors, shown.vectors):.3f}"
             self._set_cell(row, _KNN, knn)
+            self.table.item(row, _KNN).setToolTip(tip)
             self._set_cell(row, _SHARED, shared)
 
     def activate(self, row: int) -> None:

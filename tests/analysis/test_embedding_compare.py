@@ -1,7 +1,11 @@
 import numpy as np
 import pytest
 
-from astroexplorer.analysis.embedding_compare import knn_label_accuracy, shared_neighbours
+from astroexplorer.analysis.embedding_compare import (
+    knn_label_accuracy,
+    knn_label_scores,
+    shared_neighbours,
+)
 
 
 def _clusters(n_per: int = 60, d: int = 8, spread: float = 0.3, seed: int = 0):
@@ -17,6 +21,16 @@ def test_knn_accuracy_separates_a_good_embedding_from_noise():
     assert knn_label_accuracy(x, labels) == 1.0
     noise = np.random.default_rng(1).normal(size=x.shape)
     assert knn_label_accuracy(noise, labels) < 0.6
+
+
+def test_knn_scores_say_which_class_an_embedding_mixes_up():
+    x, labels = _clusters()
+    x[labels == "c"] = x[labels == "b"] + 0.01  # c sits on top of b: they are confused
+    accuracy, by_class = knn_label_scores(x, labels)
+    assert list(by_class) == ["a", "b", "c"] and by_class["a"] == 1.0
+    assert by_class["b"] + by_class["c"] < 1.5
+    assert accuracy == pytest.approx(sum(by_class.values()) / 3)  # equal-sized classes
+    assert accuracy == knn_label_accuracy(x, labels)
 
 
 def test_knn_accuracy_ignores_unknown_labels_and_samples():

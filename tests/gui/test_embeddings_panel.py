@@ -87,6 +87,10 @@ def test_compare_and_switch_between_embeddings(qtbot, survey) -> None:
     panel.compare()
     knn = [float(panel.table.item(r, 3).text()) for r in range(2)]
     assert all(0 < k <= 1 for k in knn)
+    tip = panel.table.item(0, 3).toolTip().splitlines()  # per class, worst first
+    assert tip[0] == "kNN accuracy within each morphology, worst first:" and len(tip) == 1 + 7
+    per_class = [float(line.split(": ")[1]) for line in tip[1:]]
+    assert per_class == sorted(per_class) and "star: " in panel.table.item(0, 3).toolTip()
     assert panel.table.item(1, 4).text() == "1.000"
     assert 0 <= float(panel.table.item(0, 4).text()) < 1
     with qtbot.waitSignal(survey.projection_ready, timeout=60_000):
