@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["knn_label_accuracy", "knn_label_scores", "shared_neighbours"]
+__all__ = ["knn_label_scores", "shared_neighbours"]
 
 
 def _standardised(vectors: np.ndarray) -> np.ndarray:
@@ -72,12 +72,6 @@ def knn_label_scores(vectors: np.ndarray, labels: np.ndarray, k: int = 10, sampl
     right = votes.argmax(1) == codes
     by_class = {str(c): float(right[codes == i].mean()) for i, c in enumerate(classes)}
     return float(right.mean()), by_class
-
-
-def knn_label_accuracy(vectors: np.ndarray, labels: np.ndarray, k: int = 10, sample: int = 5000,
-                       seed: int = 0) -> float:
-    """The overall accuracy of :func:`knn_label_scores`, a fraction in [0, 1]."""
-    return knn_label_scores(vectors, labels, k, sample, seed)[0]
 
 
 def shared_neighbours(a: np.ndarray, b: np.ndarray, k: int = 10, sample: int = 2000,
